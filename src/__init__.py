@@ -1,0 +1,1 @@
+"""Images That Speak: shared code for the top-level scripts."""

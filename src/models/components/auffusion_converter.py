@@ -1,0 +1,242 @@
+"""Auffusion's audio conventions in one place: wav <-> log-mel <-> spectrogram image, and the vocoders.
+
+Every part of the project (data prep, training, generation, decoding, evaluation) calls these functions,
+so the spectrogram a model is trained on is the one the vocoder expects.
+
+Conventions (see README / shared METRICS):
+  16 kHz mono; reflect-pad (n_fft - hop) / 2 each side; STFT n_fft 2048, hop 160, win 1024, Hann, center False;
+  magnitude (power 1); 256 librosa mel bands 0-8000 Hz; natural log of max(mel, 1e-5).
+  A log-mel array is float32 (256, T) with row 0 = lowest band. 1024 frames = 163 840 samples = 10.24 s.
+  A spectrogram image maps log-mel to [0, 1] by (S - ln 1e-5) / (ln 200 - ln 1e-5) and puts low frequencies
+  at the BOTTOM row (image row 0 = highest band). The VAE sees 3 identical channels scaled to [-1, 1].
+"""
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+N_FFT = 2048
+HOP_LENGTH = 160
+WIN_LENGTH = 1024
+N_MELS = 256
+FMIN = 0.0
+FMAX = 8000.0
+CLIP_VALUE = 1e-5
+MAX_VALUE = 200.0
+LOG_FLOOR = math.log(CLIP_VALUE)  # -11.5129
+LOG_CEIL = math.log(MAX_VALUE)  # 5.2983
+N_FRAMES = 1024
+N_SAMPLES = N_FRAMES * HOP_LENGTH  # 163 840 = 10.24 s
+PAD = (N_FFT - HOP_LENGTH) // 2  # 944
+
+
+class SpectrogramError(ValueError):
+    """Input that is not a valid spectrogram / audio for these conventions (message is user-facing)."""
+
+
+# ----------------------------------------------------------------------------------------------- audio I/O
+def load_wav(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Read any soundfile-readable audio as float32 mono at `sample_rate`."""
+    import soundfile as sf
+
+    path = Path(path)
+    if not path.is_file():
+        raise SpectrogramError(f"audio file not found: {path}")
+    try:
+        data, sr = sf.read(str(path), dtype="float32", always_2d=True)
+    except Exception as exc:  # soundfile raises its own LibsndfileError / RuntimeError
+        raise SpectrogramError(f"not a readable audio file: {path} ({exc})") from None
+    wav = data.mean(axis=1)
+    if sr != sample_rate:
+        wav = resample(wav, sr, sample_rate)
+    return np.ascontiguousarray(wav, dtype=np.float32)
+
+
+def resample(wav: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np.ndarray:
+    import librosa
+
+    if orig_sr == target_sr:
+        return np.asarray(wav, dtype=np.float32)
+    return librosa.resample(np.asarray(wav, dtype=np.float32), orig_sr=orig_sr, target_sr=target_sr).astype(np.float32)
+
+
+def save_wav(path: str | Path, wav, sample_rate: int = SAMPLE_RATE) -> Path:
+    """Write 16-bit PCM; values are clipped to [-1, 1]."""
+    import soundfile as sf
+
+    path = Path(path)
+    wav = np.clip(np.asarray(_to_numpy(wav), dtype=np.float32).reshape(-1), -1.0, 1.0)
+    sf.write(str(path), wav, sample_rate, subtype="PCM_16")
+    return path
+
+
+def pad_or_trim(wav: np.ndarray, n_samples: int = N_SAMPLES) -> np.ndarray:
+    """Zero-pad at the end or cut to exactly `n_samples`."""
+    wav = np.asarray(wav, dtype=np.float32).reshape(-1)
+    if len(wav) >= n_samples:
+        return wav[:n_samples].copy()
+    return np.concatenate([wav, np.zeros(n_samples - len(wav), dtype=np.float32)])
+
+
+def peak_normalize(wav: np.ndarray, peak: float = 0.95) -> np.ndarray:
+    """Scale so that max |wav| = peak (Auffusion's training audio is prepared this way); silence stays silence."""
+    wav = np.asarray(wav, dtype=np.float32)
+    m = float(np.max(np.abs(wav))) if wav.size else 0.0
+    return wav if m == 0.0 else (wav * (peak / m)).astype(np.float32)
+
+
+# ----------------------------------------------------------------------------------------------- wav -> log-mel
+@functools.lru_cache(maxsize=None)
+def mel_basis() -> np.ndarray:
+    """librosa's Slaney mel filterbank, shape (256, 1025)."""
+    import librosa
+
+    return librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=FMIN, fmax=FMAX).astype(np.float32)
+
+
+def _mel_basis_torch(device, dtype):
+    import torch
+
+    return torch.from_numpy(mel_basis()).to(device=device, dtype=dtype)
+
+
+def _to_numpy(x) -> np.ndarray:
+    if hasattr(x, "detach"):
+        return x.detach().float().cpu().numpy()
+    return np.asarray(x)
+
+
+def stft_magnitude(wav):
+    """|STFT| with Auffusion's framing, torch (..., L) -> (..., 1025, T)."""
+    import torch
+
+    x = wav.reshape(-1, wav.shape[-1]).unsqueeze(1)
+    x = torch.nn.functional.pad(x, (PAD, PAD), mode="reflect").squeeze(1)
+    window = torch.hann_window(WIN_LENGTH, device=x.device, dtype=x.dtype)
+    spec = torch.stft(x, N_FFT, hop_length=HOP_LENGTH, win_length=WIN_LENGTH, window=window,
+                      center=False, return_complex=True).abs()
+    return spec.reshape(*wav.shape[:-1], *spec.shape[-2:])
+
+
+def wav_to_logmel(wav):
+    """Log-mel of a 16 kHz waveform. numpy (L,) -> numpy float32 (256, T); torch (..., L) -> torch (..., 256, T).
+
+    T = L // 160 for L a multiple of 160 (so 163 840 samples -> 1024 frames).
+    """
+    import torch
+
+    as_numpy = not isinstance(wav, torch.Tensor)
+    x = torch.as_tensor(np.asarray(wav, dtype=np.float32)) if as_numpy else wav.float()
+    if x.shape[-1] <= PAD:
+        raise SpectrogramError(f"audio too short for a spectrogram: {x.shape[-1]} samples")
+    mag = stft_magnitude(x)
+    mel = torch.matmul(_mel_basis_torch(mag.device, mag.dtype), mag)
+    logmel = torch.log(torch.clamp(mel, min=CLIP_VALUE))
+    return logmel.numpy().astype(np.float32) if as_numpy else logmel
+
+
+# ----------------------------------------------------------------------------------------------- log-mel <-> image
+def logmel_to_image(logmel):
+    """Log-mel (256, T), row 0 lowest -> image in [0, 1] (256, T), row 0 highest. numpy or torch (..., 256, T)."""
+    import torch
+
+    if isinstance(logmel, torch.Tensor):
+        img = ((logmel - LOG_FLOOR) / (LOG_CEIL - LOG_FLOOR)).clamp(0.0, 1.0)
+        return torch.flip(img, dims=[-2])
+    img = np.clip((np.asarray(logmel, dtype=np.float32) - LOG_FLOOR) / (LOG_CEIL - LOG_FLOOR), 0.0, 1.0)
+    return np.ascontiguousarray(img[..., ::-1, :]).astype(np.float32)
+
+
+def image_to_logmel(image):
+    """Inverse of `logmel_to_image`. Accepts (H, W) or (C, H, W) (channels averaged); numpy or torch."""
+    import torch
+
+    if isinstance(image, torch.Tensor):
+        img = image.float()
+        if img.dim() >= 3 and img.shape[-3] in (1, 3):
+            img = img.mean(dim=-3)
+        return torch.flip(img, dims=[-2]) * (LOG_CEIL - LOG_FLOOR) + LOG_FLOOR
+    img = np.asarray(image, dtype=np.float32)
+    if img.ndim == 3 and img.shape[0] in (1, 3):
+        img = img.mean(axis=0)
+    return (np.ascontiguousarray(img[..., ::-1, :]) * (LOG_CEIL - LOG_FLOOR) + LOG_FLOOR).astype(np.float32)
+
+
+def logmel_to_vae_input(logmel):
+    """torch (B, 256, T) log-mel -> (B, 3, 256, T) in [-1, 1], what the VAE encoder sees."""
+    img = logmel_to_image(logmel)
+    return (img.unsqueeze(-3).expand(*img.shape[:-2], 3, *img.shape[-2:]) * 2.0 - 1.0).contiguous()
+
+
+def vae_output_to_logmel(x):
+    """torch (B, 3, H, W) VAE decoder output in [-1, 1] -> (B, H, W) log-mel (channels averaged, clamped)."""
+    return image_to_logmel(((x.float() + 1.0) / 2.0).clamp(0.0, 1.0))
+
+
+def save_spec_png(path: str | Path, logmel) -> Path:
+    """8-bit grayscale PNG of the spectrogram image (low frequencies at the bottom)."""
+    from PIL import Image
+
+    img = logmel_to_image(_to_numpy(logmel).astype(np.float32))
+    Image.fromarray(np.round(img * 255.0).astype(np.uint8), mode="L").save(str(path))
+    return Path(path)
+
+
+def load_spec_png(path: str | Path) -> np.ndarray:
+    """Read a spectrogram PNG back to log-mel (256, T). Refuses images whose height is not 256."""
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise SpectrogramError(f"spectrogram file not found: {path}")
+    try:
+        with Image.open(path) as im:
+            arr = np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+    except (UnidentifiedImageError, OSError) as exc:
+        raise SpectrogramError(f"not a readable image: {path} ({exc})") from None
+    if arr.shape[0] != N_MELS or arr.shape[1] < 8:
+        raise SpectrogramError(f"{path}: image is {arr.shape[1]}x{arr.shape[0]} (WxH); a spectrogram image is "
+                               f"{N_MELS} pixels high (e.g. 1024x{N_MELS})")
+    return image_to_logmel(arr)
+
+
+def validate_logmel(logmel, source: str = "spectrogram") -> np.ndarray:
+    """Check a log-mel array is (256, T) and finite; return it as float32."""
+    arr = np.asarray(_to_numpy(logmel))
+    if arr.ndim != 2 or arr.shape[0] != N_MELS or arr.shape[1] < 8:
+        raise SpectrogramError(f"{source}: shape {tuple(arr.shape)}, expected ({N_MELS}, T) log-mel with T >= 8")
+    if not np.isfinite(arr).all():
+        raise SpectrogramError(f"{source}: contains NaN or inf values")
+    return arr.astype(np.float32)
+
+
+def load_spectrogram(path: str | Path) -> np.ndarray:
+    """Load a `.npy` log-mel or a `.png` spectrogram image, validated, as float32 (256, T)."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpectrogramError(f"spectrogram file not found: {path}")
+    if path.suffix.lower() == ".npy":
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except Exception as exc:
+            raise SpectrogramError(f"not a readable .npy file: {path} ({exc})") from None
+        return validate_logmel(arr, str(path))
+    if path.suffix.lower() == ".png":
+        return validate_logmel(load_spec_png(path), str(path))
+    raise SpectrogramError(f"{path}: unsupported spectrogram type (use .npy or .png)")
+
+
+# The vocoders live next door so that this module stays readable; re-exported here as the one audio core.
+from src.models.components.vocoders import (  # noqa: E402
+    GriffinLim,
+    HiFiGAN,
+    VocoderUnavailable,
+    load_vocoder,
+    logmel_to_wav,
+)
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,224 @@
+"""Log-mel -> waveform: HiFi-GAN (Auffusion's generator and weights) or Griffin-Lim in torch.
+
+Both take a log-mel in Auffusion's convention (see auffusion_converter) and return 160 samples per frame.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from src.models import DEFAULT_AUDIO_MODEL
+
+HOP = 160
+SHIFT = 80  # Auffusion's frame t is centred on sample 160t + 80; torch's centred STFT on 160t.
+
+
+class VocoderUnavailable(RuntimeError):
+    """Raised when HiFi-GAN weights cannot be found; the message is one user-facing line."""
+
+
+def _as_batch(logmel) -> tuple[torch.Tensor, bool]:
+    x = torch.as_tensor(np.asarray(logmel, dtype=np.float32)) if not isinstance(logmel, torch.Tensor) else logmel
+    return (x.unsqueeze(0), True) if x.dim() == 2 else (x, False)
+
+
+# ----------------------------------------------------------------------------------------------- Griffin-Lim
+class GriffinLim:
+    """Batched Griffin-Lim with momentum ("fast Griffin-Lim"), on GPU when present.
+
+    Mel -> linear magnitude by the non-negative pseudo-inverse of the mel basis, refined by a few multiplicative
+    non-negative least-squares updates; the initial phase is a seeded random draw, so output is deterministic.
+    """
+
+    name = "griffinlim"
+
+    def __init__(self, n_iter: int = 32, momentum: float = 0.99, nnls_iters: int = 10, device=None, seed: int = 0):
+        self.n_iter, self.momentum, self.nnls_iters, self.seed = n_iter, momentum, nnls_iters, seed
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+
+    def mel_to_magnitude(self, mel: torch.Tensor) -> torch.Tensor:
+        from src.models.components.auffusion_converter import mel_basis
+
+        basis = torch.from_numpy(mel_basis()).to(mel.device)
+        mag = torch.clamp(torch.linalg.pinv(basis) @ mel, min=0.0)
+        if self.nnls_iters:
+            mag = mag + 1e-8
+            numer = basis.T @ mel
+            gram = basis.T @ basis
+            for _ in range(self.nnls_iters):
+                mag = mag * numer / (gram @ mag + 1e-10)
+        return mag
+
+    @torch.no_grad()
+    def __call__(self, logmel) -> np.ndarray:
+        x, single = _as_batch(logmel)
+        x = x.to(self.device, torch.float32)
+        n_frames = x.shape[-1]
+        length = n_frames * HOP
+        mag = self.mel_to_magnitude(torch.exp(x))
+        window = torch.hann_window(1024, device=self.device)
+        stft = dict(n_fft=2048, hop_length=HOP, win_length=1024, window=window, center=True)
+        gen = torch.Generator(device="cpu").manual_seed(self.seed)
+        phase = torch.rand(mag.shape, generator=gen).to(self.device) * 2 * np.pi
+        angles = torch.polar(torch.ones_like(mag), phase)
+        prev = torch.zeros_like(angles)
+        for _ in range(self.n_iter):
+            wav = torch.istft(mag * angles, length=length, **stft)
+            rebuilt = torch.stft(wav, return_complex=True, **stft)[..., :n_frames]
+            angles = rebuilt - prev * (self.momentum / (1 + self.momentum))
+            angles = angles / (angles.abs() + 1e-16)
+            prev = rebuilt
+        wav = torch.istft(mag * angles, length=length, **stft)
+        wav = F.pad(wav, (SHIFT, 0))[..., :length]
+        out = wav.cpu().numpy().astype(np.float32)
+        return out[0] if single else out
+
+
+# ----------------------------------------------------------------------------------------------- HiFi-GAN
+LRELU_SLOPE = 0.1
+
+
+def _same_padding(kernel: int, dilation: int = 1) -> int:
+    return (kernel * dilation - dilation) // 2
+
+
+class _ResBlock(nn.Module):
+    """HiFi-GAN residual block: type "1" has two convs per dilation (convs1, convs2), type "2" one (convs)."""
+
+    def __init__(self, channels: int, kernel: int, dilations, kind: str):
+        super().__init__()
+        dilated = nn.ModuleList(nn.Conv1d(channels, channels, kernel, dilation=d, padding=_same_padding(kernel, d))
+                                for d in dilations)
+        if kind == "1":
+            self.convs1 = dilated
+            self.convs2 = nn.ModuleList(nn.Conv1d(channels, channels, kernel, padding=_same_padding(kernel))
+                                        for _ in dilations)
+        else:
+            self.convs = dilated
+
+    def forward(self, x):
+        pairs = zip(self.convs1, self.convs2) if hasattr(self, "convs1") else ((c, None) for c in self.convs)
+        for conv, conv2 in pairs:
+            y = conv(F.leaky_relu(x, LRELU_SLOPE))
+            if conv2 is not None:
+                y = conv2(F.leaky_relu(y, LRELU_SLOPE))
+            x = x + y
+        return x
+
+
+class HiFiGANGenerator(nn.Module):
+    """Auffusion's HiFi-GAN generator (256 mels in, prod(upsample_rates) samples per frame out), weight norm folded."""
+
+    def __init__(self, config: dict):
+        super().__init__()
+        ch = config["upsample_initial_channel"]
+        self.conv_pre = nn.Conv1d(config.get("num_mels", 256), ch, 7, padding=3)
+        self.ups = nn.ModuleList()
+        self.resblocks = nn.ModuleList()
+        self.num_kernels = len(config["resblock_kernel_sizes"])
+        for i, (u, k) in enumerate(zip(config["upsample_rates"], config["upsample_kernel_sizes"])):
+            c_in, c_out = ch // 2**i, ch // 2 ** (i + 1)
+            if (k - u) % 2 == 0:
+                self.ups.append(nn.ConvTranspose1d(c_in, c_out, k, u, padding=(k - u) // 2))
+            else:
+                self.ups.append(nn.ConvTranspose1d(c_in, c_out, k, u, padding=(k - u) // 2 + 1, output_padding=1))
+            for rk, rd in zip(config["resblock_kernel_sizes"], config["resblock_dilation_sizes"]):
+                self.resblocks.append(_ResBlock(c_out, rk, rd, str(config["resblock"])))
+        self.conv_post = nn.Conv1d(c_out, 1, 7, padding=3)
+
+    def forward(self, mel):
+        x = self.conv_pre(mel)
+        for i, up in enumerate(self.ups):
+            x = up(F.leaky_relu(x, LRELU_SLOPE))
+            blocks = self.resblocks[i * self.num_kernels:(i + 1) * self.num_kernels]
+            x = sum(block(x) for block in blocks) / self.num_kernels
+        return torch.tanh(self.conv_post(F.leaky_relu(x))).squeeze(1)
+
+
+def fold_weight_norm(state_dict: dict) -> dict:
+    """Turn weight_norm's (weight_g, weight_v) pairs — old or parametrization style — into plain `weight`s."""
+    out = {}
+    for key, value in state_dict.items():
+        for g_suffix, v_suffix in ((".weight_g", ".weight_v"),
+                                   (".parametrizations.weight.original0", ".parametrizations.weight.original1")):
+            if key.endswith(v_suffix):
+                break
+            if key.endswith(g_suffix):
+                stem = key[: -len(g_suffix)]
+                v = state_dict[stem + v_suffix]
+                norm = v.reshape(v.shape[0], -1).norm(dim=1).reshape(-1, *([1] * (v.dim() - 1)))
+                out[stem + ".weight"] = v * (value / norm)
+                break
+        else:
+            out[key] = value
+    return out
+
+
+def resolve_model_file(model: str, filename: str, subfolder: str) -> Path:
+    """A file of a model given as a local folder or a hub id (HF cache; honours HF_HUB_OFFLINE)."""
+    local = Path(model).expanduser()
+    if local.is_dir():
+        path = local / subfolder / filename
+        if not path.is_file():
+            raise VocoderUnavailable(f"{path} not found (local model folder '{model}' has no {subfolder}/{filename})")
+        return path
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(hf_hub_download(model, filename, subfolder=subfolder))
+    except Exception as exc:  # offline, not cached, gated, or unknown repo: all mean "not available here"
+        raise VocoderUnavailable(
+            f"HiFi-GAN weights for '{model}' ({subfolder}/{filename}) are not available "
+            f"({type(exc).__name__}); download them with network access (python huggingface_login.py first if "
+            f"needed), pass a local Auffusion folder, or use --vocoder griffinlim") from None
+
+
+class HiFiGAN:
+    """Auffusion's vocoder: `config.json` + `vocoder.pt` from the model's `vocoder` subfolder."""
+
+    name = "hifigan"
+
+    def __init__(self, generator: HiFiGANGenerator, device=None, dtype=None):
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.dtype = dtype or (torch.float16 if self.device.type == "cuda" else torch.float32)
+        self.generator = generator.eval().to(self.device, self.dtype)
+
+    @classmethod
+    def from_pretrained(cls, model: str = DEFAULT_AUDIO_MODEL, subfolder: str = "vocoder", device=None, dtype=None):
+        config = json.loads(resolve_model_file(model, "config.json", subfolder).read_text())
+        ckpt = torch.load(resolve_model_file(model, "vocoder.pt", subfolder), map_location="cpu", weights_only=True)
+        generator = HiFiGANGenerator(config)
+        generator.load_state_dict(fold_weight_norm(ckpt.get("generator", ckpt)))
+        return cls(generator, device=device, dtype=dtype)
+
+    @torch.no_grad()
+    def __call__(self, logmel) -> np.ndarray:
+        x, single = _as_batch(logmel)
+        wav = self.generator(x.to(self.device, self.dtype)).float().cpu().numpy()
+        return wav[0] if single else wav
+
+
+def load_vocoder(kind: str = "auto", model: str = DEFAULT_AUDIO_MODEL, device=None, griffinlim_iters: int = 32):
+    """'hifigan' (error if weights are absent), 'griffinlim', or 'auto' (HiFi-GAN if loadable, else Griffin-Lim)."""
+    if kind == "griffinlim":
+        return GriffinLim(n_iter=griffinlim_iters, device=device)
+    if kind == "hifigan":
+        return HiFiGAN.from_pretrained(model, device=device)
+    if kind == "auto":
+        try:
+            return HiFiGAN.from_pretrained(model, device=device)
+        except VocoderUnavailable as exc:
+            print(f"notice: {exc} -> using Griffin-Lim", file=sys.stderr)
+            return GriffinLim(n_iter=griffinlim_iters, device=device)
+    raise ValueError(f"unknown vocoder '{kind}' (choose auto, hifigan or griffinlim)")
+
+
+def logmel_to_wav(logmel, vocoder=None) -> np.ndarray:
+    """Vocode one (256, T) or a batch (B, 256, T) log-mel; Griffin-Lim when no vocoder is given."""
+    return (vocoder or GriffinLim())(logmel)
