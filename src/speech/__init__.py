@@ -1,0 +1,1 @@
+"""Speech: offline text-to-speech backends behind one function, and phonemes."""
