@@ -1,0 +1,25 @@
+"""Shared pytest fixtures: tiny offline SD / Auffusion folders, built once per test session."""
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from tiny_models import build_tiny_auffusion, build_tiny_sd  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_sd_dir(tmp_path_factory) -> Path:
+    """A tiny random Stable Diffusion pipeline folder (seed 0); pixels must be multiples of 16."""
+    return build_tiny_sd(tmp_path_factory.mktemp("models") / "tiny-sd", seed=0)
+
+
+@pytest.fixture(scope="session")
+def tiny_auffusion_dir(tmp_path_factory) -> Path:
+    """A tiny random Auffusion folder (seed 1): SD layout + vocoder/config.json + vocoder/vocoder.pt."""
+    return build_tiny_auffusion(tmp_path_factory.mktemp("models") / "tiny-auffusion", seed=1)
