@@ -1,0 +1,143 @@
+"""One sample from parsed arguments: `generate_sample(args, name, seed) -> record` (the dict written to <name>.json).
+
+Dispatches on `args.method`: the weight-free imprint (here) or the joint diffusion (`src/sampling/joint.py::run_joint`).
+`finish_sample` (write spectrogram files + score the written wav + write the json) is shared by both methods.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import numpy as np
+
+
+class GenerationError(RuntimeError):
+    """A request that cannot be carried out here; the message is one user-facing line."""
+
+
+def user_error_types() -> tuple:
+    """Exceptions whose message is meant for the user (printed as one line, exit 1) rather than a traceback."""
+    from src.evaluation.asr import ASRUnavailable
+    from src.models.components.auffusion_converter import SpectrogramError
+    from src.outputs import OutputError
+    from src.sampling.imprint import PictureError
+    from src.speech.tts import TTSError
+
+    types = [GenerationError, ASRUnavailable, SpectrogramError, OutputError, PictureError, TTSError]
+    if "src.models.components.vocoders" in sys.modules:
+        types.append(sys.modules["src.models.components.vocoders"].VocoderUnavailable)
+    return tuple(types)
+
+
+def is_user_error(exc: BaseException) -> bool:
+    return isinstance(exc, user_error_types())
+
+
+def generate_sample(args, name: str, seed: int) -> dict:
+    if args.method == "imprint":
+        return run_imprint(args, name, seed)
+    if args.method == "joint":
+        if importlib.util.find_spec("src.sampling.joint") is None:
+            raise GenerationError("--method joint is not yet available in this version; use --method imprint")
+        from src.sampling.joint import run_joint
+
+        return run_joint(args, name, seed)
+    raise GenerationError(f"unknown --method {args.method!r}")
+
+
+# ----------------------------------------------------------------------------------------------- shared steps
+def make_vocoder(args, seed: int, default: str = "griffinlim"):
+    from src.models.components.auffusion_converter import GriffinLim, load_vocoder
+
+    kind = args.vocoder or default
+    if kind == "griffinlim":
+        return GriffinLim(n_iter=args.griffinlim_iters, device=args.device, seed=seed)
+    return load_vocoder(kind, device=args.device, griffinlim_iters=args.griffinlim_iters)
+
+
+def finish_sample(args, paths: dict, record: dict, logmel, wav, picture=None) -> dict:
+    """Write <name>_img.png (if a picture), spec PNGs, .npy, .wav; score the WRITTEN wav; write <name>.json."""
+    from src.outputs import save_picture_png, write_json, write_spectrogram_files
+
+    if picture is not None:
+        save_picture_png(paths["img"], picture)
+    write_spectrogram_files(paths, logmel, wav)
+    record["files"] = {key: str(path) for key, path in paths.items() if path.exists() or key == "json"}
+    if not getattr(args, "no_eval", False):
+        from src.evaluation import score
+
+        text = record.get("audio_prompt")
+        prompt = " ".join(record["image_prompt"]) if record.get("image_prompt") else None
+        record["metrics"] = score(paths["wav"], text=text, image=picture, image_prompt=prompt)
+    write_json(paths["json"], record)
+    return record
+
+
+def print_summary(record: dict) -> None:
+    files = record.get("files", {})
+    if files:
+        print(f"wrote {len(files)} files, e.g. {files.get('wav')} and {files.get('spec')}")
+    metrics = record.get("metrics")
+    if metrics:
+        parts = [f"{key} {metrics[key]:.3f}" for key in ("wer", "r", "ssim", "wer_pocketsphinx")
+                 if isinstance(metrics.get(key), float)]
+        print("metrics: " + ", ".join(parts) + (f"  (heard: \"{metrics['transcript']}\")" if "transcript" in metrics
+                                                else ""))
+
+
+# ----------------------------------------------------------------------------------------------- imprint
+DEMO_SENTENCE = "A cat sat by the window and watched the rain all afternoon."
+
+
+def resolve_picture(args, seed: int):
+    """(canvas (256, 1024) in [0, 1], label for the json). From --image, --demo's cat, or SD via --image_prompt."""
+    from src.sampling.imprint import load_picture
+
+    if args.image is not None:
+        return load_picture(args.image), str(args.image)
+    if getattr(args, "demo", False) and not args.image_prompt:
+        from skimage import data
+
+        return load_picture(data.chelsea()), "skimage.data.chelsea()"
+    if importlib.util.find_spec("src.guidance.stable_diffusion") is None:
+        raise GenerationError("--image_prompt needs Stable Diffusion, which is not available here; "
+                              "pass a picture with --image PICTURE")
+    return generate_picture_with_sd(args, seed), None
+
+
+def generate_picture_with_sd(args, seed: int) -> np.ndarray:
+    """A 256x1024 picture from Stable Diffusion (the joint method's wrapper); a clear error without weights."""
+    from src.guidance import stable_diffusion as sd
+
+    generate = getattr(sd, "generate_image", None)
+    if generate is None:
+        raise GenerationError("this version's Stable Diffusion wrapper cannot make a picture alone; "
+                              "pass a picture with --image PICTURE")
+    try:
+        image = generate(" ".join(args.image_prompt), height=256, width=1024, seed=seed, device=args.device)
+    except (OSError, EnvironmentError) as exc:
+        raise GenerationError(f"Stable Diffusion weights are not available ({type(exc).__name__}); "
+                              "pass a picture with --image PICTURE") from None
+    from src.sampling.imprint import load_picture
+
+    return load_picture(image)
+
+
+def run_imprint(args, name: str, seed: int) -> dict:
+    from src.outputs import prepare, sample_paths
+    from src.sampling import imprint
+
+    paths = prepare(sample_paths(args.out_dir, name), overwrite=args.overwrite)
+    picture, image_label = resolve_picture(args, seed)
+    text = args.audio_prompt if args.audio_prompt is not None else (DEMO_SENTENCE if args.demo else None)
+    speech, speech_info = imprint.load_speech(text, audio_path=args.audio_path, tts=args.tts)
+    logmel = imprint.combine(imprint.speech_logmel(speech), picture, strength=args.strength)
+    wav = imprint.vocode(logmel, make_vocoder(args, seed))
+    record = {
+        "method": "imprint", "image": image_label, "image_prompt": args.image_prompt, "audio_prompt": text,
+        "audio_path": args.audio_path, "seed": seed,
+        "settings": {"strength": args.strength, "tts": None if args.audio_path else args.tts,
+                     "vocoder": args.vocoder or "griffinlim", "griffinlim_iters": args.griffinlim_iters,
+                     **speech_info},
+    }
+    return finish_sample(args, paths, record, logmel, wav, picture)
