@@ -37,11 +37,10 @@ def generate_sample(args, name: str, seed: int) -> dict:
     if args.method == "imprint":
         return run_imprint(args, name, seed)
     if args.method == "joint":
-        if importlib.util.find_spec("src.sampling.joint") is None:
+        joint = importlib.import_module("src.sampling.joint") if importlib.util.find_spec("src.sampling.joint") else None
+        if getattr(joint, "run_joint", None) is None:
             raise GenerationError("--method joint is not yet available in this version; use --method imprint")
-        from src.sampling.joint import run_joint
-
-        return run_joint(args, name, seed)
+        return joint.run_joint(args, name, seed)
     raise GenerationError(f"unknown --method {args.method!r}")
 
 
