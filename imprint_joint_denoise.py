@@ -57,11 +57,65 @@ def add_imprint_args(parser: argparse.ArgumentParser) -> None:
                    help="use scikit-image's cat photo and a sentence when --image / --audio_prompt are not given")
 
 
+def add_joint_args(parser: argparse.ArgumentParser) -> None:
+    from src.models import DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL
+
+    g = parser.add_argument_group("joint method (Stable Diffusion x Auffusion denoising one latent)")
+    g.add_argument("--image_model", default=DEFAULT_IMAGE_MODEL,
+                   help="picture model: hub id or local folder in the diffusers layout")
+    g.add_argument("--audio_model", default=DEFAULT_AUDIO_MODEL,
+                   help="spectrogram model: hub id or local folder (diffusers layout + vocoder/ for HiFi-GAN)")
+    g.add_argument("--negative_image_prompt", default="", help="negative prompt of the picture model")
+    g.add_argument("--negative_audio_prompt", default="", help="negative prompt of the spectrogram model")
+    g.add_argument("--num_inference_steps", type=int, default=100, help="denoising steps")
+    g.add_argument("--image_guidance_scale", type=float, default=10.0,
+                   help="classifier-free guidance of the picture model (<= 1: conditional prediction only)")
+    g.add_argument("--audio_guidance_scale", type=float, default=10.0,
+                   help="classifier-free guidance of the spectrogram model (<= 1: conditional prediction only)")
+    g.add_argument("--audio_weight", type=float, default=0.5,
+                   help="w in eps = (1-w)*eps_image + w*eps_audio while both models are active (0..1)")
+    g.add_argument("--image_start_step", type=int, default=10,
+                   help="first step at which the picture model predicts noise (before it: audio alone)")
+    g.add_argument("--audio_start_step", type=int, default=0,
+                   help="first step at which the spectrogram model predicts noise (before it: picture alone)")
+    g.add_argument("--height", type=int, default=256, help="canvas height in pixels (256 mel bands)")
+    g.add_argument("--width", type=int, default=1024, help="canvas width in pixels (1024 frames = 10.24 s)")
+    g.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default=None,
+                   help="model precision (default: float16 on CUDA, float32 on CPU)")
+    g.add_argument("--scheduler", choices=("ddim", "dpmpp"), default="ddim",
+                   help="shared scheduler built from the picture model's config: DDIM or DPM-Solver++ (2nd order, "
+                        "good at ~25 steps)")
+    g.add_argument("--lora_path", default=None,
+                   help="LoRA folder written by train_auffusion.py, loaded into the spectrogram model's UNet")
+    g.add_argument("--lora_scale", type=float, default=1.0, help="strength of --lora_path (0 = base model)")
+    g.add_argument("--save_latents", action="store_true",
+                   help="also write <name>_latents.npy: the final latent (1, 4, H/8, W/8), float32")
+    g.add_argument("--crop_image", action="store_true",
+                   help="cut the dark strip Auffusion leaves at the right end (32 of 1024 pixels) from picture, "
+                        "spectrogram and audio")
+
+
+def validate_joint_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    from src.sampling.joint import GuidanceError, check_settings
+
+    if not args.image_prompt or args.audio_prompt is None:
+        parser.error("--method joint needs --image_prompt \"what to show\" and --audio_prompt \"what to say\"")
+    try:
+        check_settings(args.num_inference_steps, args.image_guidance_scale, args.audio_guidance_scale,
+                       args.audio_weight, args.image_start_step, args.audio_start_step, args.height, args.width,
+                       args.scheduler)
+    except GuidanceError as exc:
+        parser.error(str(exc))
+    if args.lora_path is not None and args.lora_scale < 0:
+        parser.error(f"--lora_scale must not be negative, got {args.lora_scale}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     add_common_args(parser)
     add_imprint_args(parser)
+    add_joint_args(parser)
     return parser
 
 
@@ -69,6 +123,8 @@ def validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     """Cheap checks that need no model; file contents are checked when they are read."""
     if args.griffinlim_iters < 1:
         parser.error("--griffinlim_iters must be >= 1")
+    if args.method == "joint":
+        validate_joint_args(parser, args)
     if args.method == "imprint":
         if not 0.0 <= args.strength <= 1.0:
             parser.error(f"--strength must be between 0 and 1, got {args.strength}")

@@ -26,6 +26,8 @@ def user_error_types() -> tuple:
     types = [GenerationError, ASRUnavailable, SpectrogramError, OutputError, PictureError, TTSError]
     if "src.models.components.vocoders" in sys.modules:
         types.append(sys.modules["src.models.components.vocoders"].VocoderUnavailable)
+    if "src.guidance.base" in sys.modules:  # joint diffusion: bad settings, weights not available here
+        types += [sys.modules["src.guidance.base"].GuidanceError, sys.modules["src.guidance.base"].ModelUnavailable]
     return tuple(types)
 
 

@@ -16,11 +16,13 @@ from pathlib import Path
 TEXT_HIDDEN = 32
 LATENT_CHANNELS = 4
 
-# SD v1.5's scheduler settings (PNDM with the "scaled_linear" betas); samplers rebuild DDIM/DPM-Solver++ from it.
-SD_SCHEDULER_CONFIG = dict(
-    num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-    set_alpha_to_one=False, skip_prk_steps=True, steps_offset=1, clip_sample=False, prediction_type="epsilon",
-)
+# SD v1.5's scheduler_config.json (PNDM, "scaled_linear" betas, clip_sample false); written verbatim so that
+# DDIM / DPM-Solver++ rebuilt from it behave as they do on the real model.
+SD_SCHEDULER_CONFIG = {
+    "_class_name": "PNDMScheduler", "beta_end": 0.012, "beta_schedule": "scaled_linear", "beta_start": 0.00085,
+    "clip_sample": False, "num_train_timesteps": 1000, "set_alpha_to_one": False, "skip_prk_steps": True,
+    "steps_offset": 1, "trained_betas": None,
+}
 
 TINY_VOCODER_CONFIG = dict(
     num_mels=256, upsample_initial_channel=32, upsample_rates=[5, 4, 4, 2], upsample_kernel_sizes=[11, 8, 8, 4],
@@ -77,6 +79,7 @@ def build_tiny_sd(path, seed: int = 0) -> Path:
     """Save a tiny random SD v1.5-shaped pipeline at `path` (diffusers layout); returns the folder."""
     path = Path(path)
     build_tiny_pipeline(seed).save_pretrained(str(path), safe_serialization=True)
+    (path / "scheduler" / "scheduler_config.json").write_text(json.dumps(SD_SCHEDULER_CONFIG, indent=2))
     return path
 
 

@@ -1,0 +1,1 @@
+"""Diffusion model wrappers: load, encode prompts, guided noise prediction, decode (see base.py)."""
