@@ -1,0 +1,181 @@
+"""train_auffusion.py on the tiny offline Auffusion (CPU): learning, diffusers loading, exact resume, phonemes, errors."""
+import csv
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import train_auffusion
+from src import lora
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXTS = ["hello world", "good morning", "the cat", "open the door"]
+PHONEMES = ["həlˈoʊ wˈɜːld", "ɡˈʊd mˈɔːɹnɪŋ", "ðə kˈæt", "ˈoʊpən ðə dˈɔːɹ"]
+WIDTH = 32  # frames; the tiny model needs multiples of 16
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """The test machine is shared; one thread per process is much faster than two fighting ones."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def make_dataset(folder: Path, phonemes=True, width=WIDTH, columns=None) -> Path:
+    """Four clips, each a bright band at its own height; manifest with relative paths like data/run.sh's."""
+    (folder / "spec").mkdir(parents=True, exist_ok=True)
+    columns = columns or ["id", "text", "wav_path", "raw_wav_path", "spec_path", "phonemes"]
+    with open(folder / "manifest.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for i, (text, phon) in enumerate(zip(TEXTS, PHONEMES)):
+            logmel = np.full((256, width), -11.0, np.float32)
+            logmel[40 * i: 40 * i + 60] = 2.0
+            np.save(folder / "spec" / f"{i}.npy", logmel)
+            writer.writerow(dict(id=f"{i:06d}", text=text, wav_path="", raw_wav_path="", spec_path=f"spec/{i}.npy",
+                                 phonemes=phon if phonemes else ""))
+    return folder / "manifest.csv"
+
+
+def run(model, manifest, out_dir, *extra) -> int:
+    return train_auffusion.main(["--pretrained_model", str(model), "--manifest", str(manifest), "--out_dir",
+                                 str(out_dir), "--validate_every", "0", *map(str, extra)])
+
+
+def read_losses(out_dir) -> dict:
+    with open(Path(out_dir) / "loss.csv", newline="") as f:
+        return {int(r["step"]): float(r["loss"]) for r in csv.DictReader(f)}
+
+
+def predict(unet):
+    torch.manual_seed(0)
+    with torch.no_grad():
+        return unet(torch.randn(1, 4, 32, 4), torch.tensor([400]), encoder_hidden_states=torch.randn(1, 77, 32)).sample
+
+
+def test_loss_falls_and_lora_loads_with_diffusers(tiny_auffusion_dir, tmp_path, capsys):
+    from diffusers import StableDiffusionPipeline
+
+    out = tmp_path / "run"
+    manifest = make_dataset(tmp_path / "data")
+    assert run(tiny_auffusion_dir, manifest, out, "--steps", 40, "--batch", 4, "--lr", 1e-2, "--lora_rank", 4,
+               "--lora_alpha", 4, "--cond_dropout", 0, "--cache_latents", "--save_every", 20, "--validate_every", 40,
+               "--validation_prompts", "hello world") == 0
+    losses = list(read_losses(out).values())
+    assert len(losses) == 40
+    assert np.mean(losses[-10:]) < 0.8 * np.mean(losses[:10])
+    for name in ("loss.png", "args.json", "lora_info.json", "checkpoints/step_20/training_state.pt",
+                 "checkpoints/step_40/pytorch_lora_weights.safetensors", "validation/step_40/0.wav"):
+        assert (out / name).is_file(), name
+    assert json.loads((out / "args.json").read_text())["lora_rank"] == 4
+    assert "hello world" in (out / "validation.csv").read_text()
+
+    info = lora.read_lora_info(out)
+    assert (info["rank"], info["alpha"], info["cond_type"]) == (4, 4.0, "text")
+    pipe = StableDiffusionPipeline.from_pretrained(str(tiny_auffusion_dir), safety_checker=None)
+    before = predict(pipe.unet)
+    pipe.load_lora_weights(str(out))
+    assert not torch.allclose(predict(pipe.unet), before, atol=1e-4)
+
+
+def test_resume_repeats_the_uninterrupted_run(tiny_auffusion_dir, tmp_path):
+    manifest = make_dataset(tmp_path / "data")
+    options = ["--steps", 6, "--save_every", 3, "--lr", 1e-3, "--snr_gamma", 5.0, "--noise_offset", 0.05,
+               "--lora_dropout", 0.1, "--grad_accum", 2, "--unfreeze_patterns", "conv_out"]
+    full, resumed = tmp_path / "full", tmp_path / "resumed"
+    assert run(tiny_auffusion_dir, manifest, full, *options) == 0
+    (resumed / "checkpoints").mkdir(parents=True)
+    shutil.copytree(full / "checkpoints" / "step_3", resumed / "checkpoints" / "step_3")
+    assert run(tiny_auffusion_dir, manifest, resumed, *options, "--resume", "latest") == 0
+
+    expected, got = read_losses(full), read_losses(resumed)
+    assert sorted(got) == [4, 5, 6]
+    for step in got:
+        assert got[step] == pytest.approx(expected[step], rel=1e-5, abs=1e-6)
+    from safetensors.torch import load_file
+
+    a = load_file(str(full / lora.LORA_WEIGHT_NAME))
+    b = load_file(str(resumed / lora.LORA_WEIGHT_NAME))
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    assert (resumed / lora.BASE_WEIGHTS_NAME).is_file()
+
+
+def test_phoneme_mode_trains_and_its_adapter_loads(tiny_auffusion_dir, tmp_path):
+    from diffusers import UNet2DConditionModel
+
+    out = tmp_path / "run"
+    manifest = make_dataset(tmp_path / "data")
+    assert run(tiny_auffusion_dir, manifest, out, "--cond_type", "phoneme", "--steps", 4, "--lr", 1e-3,
+               "--save_every", 0) == 0
+    assert len(read_losses(out)) == 4
+    info = lora.read_lora_info(out)
+    assert info["cond_type"] == "phoneme" and info["phoneme_adapter_file"]
+    adapter = lora.load_phoneme_adapter(out)
+    states = lora.encode_phoneme_prompts(adapter, PHONEMES[:2], already_phonemes=True)
+    assert states.shape == (2, 77, 32)
+    assert not torch.allclose(states[0], states[1])
+    unet = UNet2DConditionModel.from_pretrained(str(tiny_auffusion_dir), subfolder="unet")
+    before = predict(unet)
+    lora.load_lora_into_unet(unet, out)
+    assert not torch.allclose(predict(unet), before, atol=1e-5)
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing_column", "missing column(s) spec_path"),
+    ("missing_files", "2 of 4 spectrogram file(s) missing"),
+    ("wrong_shape", "expected a float (256, T)"),
+    ("no_phoneme_column", "missing column(s) phonemes"),
+    ("empty_phonemes", "row(s) without phonemes"),
+    ("rank_zero", "--lora_rank must be > 0"),
+    ("bad_target", "--lora_targets to_nothing match(es) no module"),
+    ("bad_unfreeze", "--unfreeze_patterns 'no_such_layer' matches no UNet parameter"),
+    ("bad_width", "must be a multiple of 16"),
+])
+def test_bad_input_stops_before_training(tiny_auffusion_dir, tmp_path, capsys, case, message):
+    data, extra = tmp_path / "data", []
+    if case == "missing_column":
+        manifest = make_dataset(data, columns=["id", "text", "phonemes"])
+    elif case in ("no_phoneme_column", "empty_phonemes"):
+        columns = ["id", "text", "spec_path"] if case == "no_phoneme_column" else None
+        manifest = make_dataset(data, phonemes=False, columns=columns)
+        extra = ["--cond_type", "phoneme"]
+    elif case == "bad_width":
+        manifest = make_dataset(data, width=40)
+    else:
+        manifest = make_dataset(data)
+    if case == "missing_files":
+        (data / "spec" / "1.npy").unlink()
+        (data / "spec" / "3.npy").unlink()
+    if case == "wrong_shape":
+        np.save(data / "spec" / "2.npy", np.zeros((128, WIDTH), np.float32))
+    extra += {"rank_zero": ["--lora_rank", 0], "bad_target": ["--lora_targets", "to_q,to_nothing"],
+              "bad_unfreeze": ["--unfreeze_patterns", "no_such_layer"]}.get(case, [])
+    out = tmp_path / "run"
+    assert run(tiny_auffusion_dir, manifest, out, "--steps", 2, *extra) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and message in err[-1], err[-1]
+    if case == "missing_files":
+        assert "1.npy" in err[-1] and "3.npy" in err[-1]
+    assert not (out / "loss.csv").exists() and not (out / "args.json").exists()
+
+
+def test_help_lists_every_flag_quickly():
+    proc = subprocess.run([sys.executable, str(ROOT / "train_auffusion.py"), "--help"], capture_output=True,
+                          text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 0
+    for flag in ("--pretrained_model", "--manifest", "--out_dir", "--steps", "--batch", "--lr", "--lora_rank",
+                 "--lora_alpha", "--lora_targets", "--lora_dropout", "--fp16", "--mixed_precision", "--cond_type",
+                 "--unfreeze_patterns", "--base_lr", "--grad_accum", "--save_every", "--resume", "--seed",
+                 "--num_workers", "--snr_gamma", "--noise_offset", "--cond_dropout", "--validate_every",
+                 "--validation_prompts", "--cache_latents"):
+        assert flag in proc.stdout, flag
+    check = subprocess.run([sys.executable, "-c", "import sys, train_auffusion; print('torch' in sys.modules)"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert check.stdout.strip() == "False"
