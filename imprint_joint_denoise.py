@@ -95,6 +95,91 @@ def add_joint_args(parser: argparse.ArgumentParser) -> None:
                         "spectrogram and audio")
 
 
+def add_view_args(parser: argparse.ArgumentParser) -> None:
+    from src.sampling.speech_anchor import AUDIO_SOURCES
+    from src.transformation import VIEWS
+
+    g = parser.add_argument_group("views and speech anchor (joint method)")
+    g.add_argument("--views", nargs="+", default=["identity"], choices=list(VIEWS), metavar="VIEW",
+                   help=f"one view per picture prompt (sounding anagrams): {', '.join(VIEWS)}; give one "
+                        "--image_prompt per view, or one shared")
+    g.add_argument("--view_weights", nargs="+", type=float, default=None, metavar="W",
+                   help="weight of each view's picture prediction; must sum to 1 (default: equal); hybrid views "
+                        "(low_pass high_pass) take 1 each")
+    g.add_argument("--view_seed", type=int, default=0, help="seed of the patch_permute shuffle")
+    g.add_argument("--audio_source", choices=AUDIO_SOURCES, default="auffusion",
+                   help="audio prediction: auffusion (the model), tts (closed-form noise towards the TTS speech's "
+                        "latent, no UNet call; experimental), both (their average)")
+    g.add_argument("--speech_start_step", type=int, default=None,
+                   help="with --audio_source tts/both: start from the speech latent noised to this step (SDEdit) "
+                        "instead of pure noise")
+
+
+def add_batch_args(parser: argparse.ArgumentParser) -> None:
+    from src.batch import RANK_METRICS
+
+    g = parser.add_argument_group("batch (one sample per CSV row; torchrun / accelerate launch shard the rows)")
+    g.add_argument("--prompts_csv", default=None,
+                   help="CSV with columns image_prompt, audio_prompt (optional image, seed, name); names 000000, "
+                        "000001, ...; seed = --seed + sample index unless the row gives one")
+    g.add_argument("--num_samples", type=int, default=1, help="samples (seeds) drawn per CSV row")
+    g.add_argument("--rank_by", choices=list(RANK_METRICS), default=None,
+                   help="rank each row's samples by the built-in evaluation (wer: lower is better; r, clip: higher)")
+    g.add_argument("--keep", type=int, default=None,
+                   help="with --rank_by: keep the best K per row (per batch when --num_samples is 1); the rest move "
+                        "to <out_dir>/not_kept/")
+
+
+def validate_view_args(parser, args: argparse.Namespace) -> None:
+    from src.transformation import ViewError, build_views
+
+    plain = args.views == ["identity"] and args.audio_source == "auffusion" and args.speech_start_step is None
+    if args.method != "joint" and not plain:
+        parser.error("--views / --audio_source / --speech_start_step need --method joint")
+    if args.method != "joint":
+        return
+    try:
+        build_views(args.views, args.view_weights, args.height // 8, args.width // 8)
+    except ViewError as exc:
+        parser.error(str(exc))
+    if args.image_prompt and len(args.image_prompt) not in (1, len(args.views)):
+        parser.error(f"give one --image_prompt per view ({len(args.views)}) or one shared; got "
+                     f"{len(args.image_prompt)}")
+    if args.speech_start_step is not None:
+        if args.audio_source == "auffusion":
+            parser.error("--speech_start_step needs --audio_source tts or both")
+        if not 0 <= args.speech_start_step < args.num_inference_steps:
+            parser.error(f"--speech_start_step must be in [0, {args.num_inference_steps - 1}]")
+
+
+def run_batch_cli(args: argparse.Namespace) -> int:
+    """--prompts_csv: every row checked like a single run (one line naming the row), then generated."""
+    from src.batch import BatchError, run_batch
+    from src.generation import is_user_error
+
+    class RowParser:
+        def __init__(self, where):
+            self.where = where
+
+        def error(self, message):
+            raise BatchError(f"{args.prompts_csv} {self.where}: {message}")
+
+    if args.rank_by is None and args.keep is not None:
+        print("error: --keep needs --rank_by wer|r|clip", file=sys.stderr)
+        return 2
+    if args.keep is not None and args.keep < 1 or args.num_samples < 1 or args.rank_by and args.no_eval:
+        print("error: --keep and --num_samples must be >= 1, and --rank_by needs the evaluation (drop --no_eval)",
+              file=sys.stderr)
+        return 2
+    try:
+        return run_batch(args, validate=lambda row_args, where: validate_args(RowParser(where), row_args))
+    except Exception as exc:
+        if not (isinstance(exc, BatchError) or is_user_error(exc)):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
 def validate_joint_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     from src.sampling.joint import GuidanceError, check_settings
 
@@ -116,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_common_args(parser)
     add_imprint_args(parser)
     add_joint_args(parser)
+    add_view_args(parser)
+    add_batch_args(parser)
     return parser
 
 
@@ -123,6 +210,7 @@ def validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     """Cheap checks that need no model; file contents are checked when they are read."""
     if args.griffinlim_iters < 1:
         parser.error("--griffinlim_iters must be >= 1")
+    validate_view_args(parser, args)
     if args.method == "joint":
         validate_joint_args(parser, args)
     if args.method == "imprint":
@@ -138,6 +226,8 @@ def validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.prompts_csv:
+        return run_batch_cli(args)
     validate_args(parser, args)
     from src.generation import generate_sample, is_user_error, print_summary
 

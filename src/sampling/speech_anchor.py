@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from src.models.components import auffusion_converter as C
-
 AUDIO_SOURCES = ("auffusion", "tts", "both")
 
 
@@ -23,8 +21,9 @@ class SpeechAnchorError(ValueError):
 
 
 # ----------------------------------------------------------------------------------------------- speech -> z_s
-def speak_logmel(text: str, frames: int = C.N_FRAMES, tts: str = "piper", **tts_options) -> np.ndarray:
+def speak_logmel(text: str, frames: int = 1024, tts: str = "piper", **tts_options) -> np.ndarray:
     """Speak `text` and return its log-mel (256, frames), zero-padded at the end; refuses speech that is too long."""
+    from src.models.components import auffusion_converter as C
     from src.speech.tts import synthesize
 
     wav = C.peak_normalize(synthesize(text, backend=tts, **tts_options))
@@ -39,6 +38,8 @@ def spectrogram_to_vae_input(logmel, height: int, width: int):
     """Log-mel (256, T) -> (1, 3, height, width) in [-1, 1]; resized (bilinear) only when the canvas is not 256 x T."""
     import torch
     import torch.nn.functional as F
+
+    from src.models.components import auffusion_converter as C
 
     x = C.logmel_to_vae_input(torch.as_tensor(np.asarray(logmel, dtype=np.float32))[None])
     if tuple(x.shape[-2:]) != (height, width):
@@ -129,6 +130,6 @@ def build_speech_anchor(args, vae, height: int, width: int, logmel=None) -> Spee
     if source == "auffusion":
         return None
     if logmel is None:
-        logmel = speak_logmel(args.audio_prompt, frames=C.N_FRAMES, tts=getattr(args, "tts", None) or "piper")
+        logmel = speak_logmel(args.audio_prompt, tts=getattr(args, "tts", None) or "piper")
     z_s = encode_speech_latent(vae, logmel, height, width)
     return SpeechAnchor(z_s, source, getattr(args, "speech_start_step", None))
