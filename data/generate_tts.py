@@ -1,0 +1,40 @@
+#!/usr/bin/env python3
+"""Step 2: speak every prompt of OUT/prompts.csv -> OUT/raw_wav/<id>.wav (16 kHz mono) + <id>.txt."""
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from src.dataset.cli import add_common_flags, finish, open_layout, run  # noqa: E402
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tts", "--tts_model", dest="tts", default="piper", choices=["piper", "espeak", "nemo"],
+                        help="TTS backend: piper (bundled joe-us voice), espeak (apt espeak-ng), nemo (local .nemo)")
+    parser.add_argument("--length_scale", type=float, default=None,
+                        help="speaking slowness (>1 slower; piper and espeak; default: the voice's own)")
+    parser.add_argument("--nemo_model", default=None, help="local Tacotron2/FastPitch .nemo file (--tts nemo)")
+    parser.add_argument("--nemo_vocoder", default=None, help="local HiFi-GAN .nemo file (--tts nemo)")
+    add_common_flags(parser)
+    args = parser.parse_args()
+    if args.length_scale is not None and not 0.2 <= args.length_scale <= 5.0:
+        parser.error(f"--length_scale must be between 0.2 and 5, got {args.length_scale}")
+    if args.tts == "nemo" and not (args.nemo_model and args.nemo_vocoder):
+        parser.error("--tts nemo needs --nemo_model PATH and --nemo_vocoder PATH")
+
+    from src.dataset.layout import read_prompts
+    from src.dataset.synthesis import speak_prompts
+
+    started = time.perf_counter()
+    layout = open_layout(args, parser)
+    prompts = read_prompts(layout.prompts_csv)
+    report = speak_prompts(layout, prompts, backend=args.tts, jobs=args.jobs, skip_existing=args.skip_existing,
+                           progress=not args.quiet, length_scale=args.length_scale,
+                           nemo_model=args.nemo_model, nemo_vocoder=args.nemo_vocoder)
+    return finish(report, started)
+
+
+if __name__ == "__main__":
+    run(main)

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Word list -> training manifest, offline: prompts, TTS, 10.24 s canvas, log-mel .npy, phonemes, manifest.csv.
+# Every variable can be set from the environment, e.g.  L=200 JOBS=4 SAVE_PNGS=1 data/run.sh --check
+# Reruns skip finished work; a failed clip is reported and the others go on.
+set -euo pipefail
+
+L="${L:-50}"                      # number of prompts (clips)
+W="${W:-9}"                       # words per prompt
+TTS_MODEL="${TTS_MODEL:-piper}"   # piper | espeak | nemo (nemo needs NEMO_MODEL and NEMO_VOCODER)
+SAVE_PNGS="${SAVE_PNGS:-0}"       # 1 = also write spectrogram PNGs
+OUT="${OUT:-data/build}"          # build folder
+JOBS="${JOBS:-$(nproc)}"          # worker processes per step
+CHECK="${CHECK:-0}"               # 1 (or --check) = score every clip with the built-in WER, list bad ones
+SEED="${SEED:-0}"                 # prompt sampling seed
+WORDS="${WORDS:-}"                # word list (default: data/words.txt)
+STRETCH="${STRETCH:-0}"           # 1 = slow short clips down to fill the canvas
+MAX_WER="${MAX_WER:-0.5}"         # --check: clips above this WER are listed as bad
+LENGTH_SCALE="${LENGTH_SCALE:-}"  # TTS slowness (>1 slower); empty = the voice's default
+PLBERT_DIR="${PLBERT_DIR:-}"      # local PL-BERT checkpoint folder; empty = skip PL-BERT embeddings
+NEMO_MODEL="${NEMO_MODEL:-}"
+NEMO_VOCODER="${NEMO_VOCODER:-}"
+
+usage() { sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; echo "usage: [VAR=value ...] $0 [--check] [-h]"; }
+for arg in "$@"; do
+  case "$arg" in
+    --check) CHECK=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) echo "error: unknown argument '$arg' (set variables in the environment instead)" >&2; usage >&2; exit 2 ;;
+  esac
+done
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [[ -x "$ROOT/.venv/bin/python" ]]; then PY="$ROOT/.venv/bin/python"; else PY="${PYTHON:-python3}"; fi
+
+common=(--out_dir "$OUT" --jobs "$JOBS")
+prompt_args=(--out_dir "$OUT" -L "$L" -W "$W" --seed "$SEED")
+[[ -n "$WORDS" ]] && prompt_args+=(--words "$WORDS")
+tts_args=(--tts "$TTS_MODEL")
+[[ -n "$LENGTH_SCALE" ]] && tts_args+=(--length_scale "$LENGTH_SCALE")
+[[ -n "$NEMO_MODEL" ]] && tts_args+=(--nemo_model "$NEMO_MODEL")
+[[ -n "$NEMO_VOCODER" ]] && tts_args+=(--nemo_vocoder "$NEMO_VOCODER")
+resize_args=()
+[[ "$STRETCH" == 1 ]] && resize_args+=(--stretch)
+spec_args=()
+[[ "$SAVE_PNGS" == 1 ]] && spec_args+=(--save_pngs)
+phoneme_args=(--out_dir "$OUT" --skip-existing)
+[[ -n "$PLBERT_DIR" ]] && phoneme_args+=(--plbert_dir "$PLBERT_DIR")
+
+cd "$ROOT"
+start=$(date +%s)
+"$PY" data/create_prompts_from_words.py "${prompt_args[@]}"
+"$PY" data/generate_tts.py "${common[@]}" --skip-existing "${tts_args[@]}"
+"$PY" data/resize_audio.py "${common[@]}" --skip-existing "${resize_args[@]}"
+"$PY" data/generate_spectograms.py "${common[@]}" --skip-existing "${spec_args[@]}"
+"$PY" data/generate_phonemes.py "${phoneme_args[@]}"
+"$PY" data/create_manifest.py --out_dir "$OUT"
+if [[ "$CHECK" == 1 ]]; then
+  "$PY" data/check_clips.py "${common[@]}" --max_wer "$MAX_WER"
+fi
+echo "run.sh: done in $(( $(date +%s) - start )) s -> $OUT/manifest.csv"
