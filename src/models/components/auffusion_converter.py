@@ -90,12 +90,33 @@ def peak_normalize(wav: np.ndarray, peak: float = 0.95) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------- wav -> log-mel
+def hz_to_mel(hz):
+    """Slaney's mel scale (librosa's default): linear below 1 kHz (15 mel), logarithmic above."""
+    hz = np.asarray(hz, dtype=np.float64)
+    linear = hz / (200.0 / 3)
+    return np.where(hz >= 1000.0, 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / (np.log(6.4) / 27.0), linear)
+
+
+def mel_to_hz(mel):
+    mel = np.asarray(mel, dtype=np.float64)
+    return np.where(mel >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel - 15.0)), mel * (200.0 / 3))
+
+
 @functools.lru_cache(maxsize=None)
 def mel_basis() -> np.ndarray:
-    """librosa's Slaney mel filterbank, shape (256, 1025)."""
-    import librosa
+    """The Slaney-normalised triangular mel filterbank librosa builds by default, shape (256, 1025).
 
-    return librosa.filters.mel(sr=SAMPLE_RATE, n_fft=N_FFT, n_mels=N_MELS, fmin=FMIN, fmax=FMAX).astype(np.float32)
+    Computed here in numpy (equal to librosa.filters.mel, see tests) because importing librosa's filter module
+    costs over a second, which a decode or a benchmark process would pay for a 1 MB matrix.
+    """
+    bin_hz = np.linspace(0.0, SAMPLE_RATE / 2, N_FFT // 2 + 1)
+    edges = mel_to_hz(np.linspace(hz_to_mel(FMIN), hz_to_mel(FMAX), N_MELS + 2))
+    widths = np.diff(edges)
+    rising = (bin_hz[None, :] - edges[:-2, None]) / widths[:-1, None]
+    falling = (edges[2:, None] - bin_hz[None, :]) / widths[1:, None]
+    triangles = np.maximum(0.0, np.minimum(rising, falling))
+    area_norm = 2.0 / (edges[2:] - edges[:-2])
+    return (triangles * area_norm[:, None]).astype(np.float32)
 
 
 def _mel_basis_torch(device, dtype):
