@@ -1,0 +1,141 @@
+#!/usr/bin/env python
+"""Score a folder of outputs: Whisper WER, pocketsphinx WER, round-trip r, SSIM (METRICS.md), from each written wav.
+
+    python evaluate.py out/demo            # -> out/demo/metrics.csv + a summary table
+    python evaluate.py out/demo --plot     # also out/demo/wer_vs_r.png
+
+A sample is a <name>.wav; its words come from <name>.json's audio_prompt (or --text), its picture from
+<name>_img.png (or the json's image path). Samples without words get no WER; without a picture, no r.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+COLUMNS = ("name", "wer", "r", "ssim", "wer_pocketsphinx", "transcript", "reference", "picture")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("out_dir", help="folder holding <name>.wav (+ <name>.json, <name>_img.png) files")
+    p.add_argument("--csv", default=None, help="where to write the table (default OUT_DIR/metrics.csv)")
+    p.add_argument("--plot", action="store_true", help="also draw WER vs r as OUT_DIR/wer_vs_r.png (matplotlib)")
+    p.add_argument("--text", default=None, help="reference words for samples whose json has no audio_prompt")
+    p.add_argument("--no_pocketsphinx", action="store_true", help="skip the second recogniser (faster)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing metrics.csv / wer_vs_r.png")
+    return p
+
+
+def find_samples(out_dir: Path, default_text: str | None) -> list[dict]:
+    """One entry per <name>.wav (view wavs `<name>_view<k>.wav` included as their own samples)."""
+    import json
+
+    samples = []
+    for wav in sorted(out_dir.glob("*.wav")):
+        name = wav.stem
+        meta_path = out_dir / f"{name}.json"
+        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        picture = out_dir / f"{name}_img.png"
+        if not picture.is_file():
+            image = meta.get("image")
+            picture = Path(image) if image and Path(image).is_file() else None
+        samples.append({"name": name, "wav": wav, "text": meta.get("audio_prompt") or default_text,
+                        "picture": picture})
+    return samples
+
+
+def score_samples(samples: list[dict], pocketsphinx: bool) -> list[dict]:
+    from tqdm import tqdm
+
+    from src.evaluation import score
+
+    rows = []
+    for sample in tqdm(samples, desc="scoring", unit="sample", file=sys.stderr):
+        metrics = score(sample["wav"], text=sample["text"], image=sample["picture"], pocketsphinx=pocketsphinx)
+        rows.append({"name": sample["name"], "reference": sample["text"] or "",
+                     "picture": str(sample["picture"] or ""), **metrics})
+    return rows
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    import csv
+
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({key: row.get(key, "") for key in COLUMNS})
+
+
+def mean_of(rows: list[dict], key: str) -> float | None:
+    values = [row[key] for row in rows if isinstance(row.get(key), float) and row[key] == row[key]]
+    return sum(values) / len(values) if values else None
+
+
+def format_table(rows: list[dict]) -> str:
+    keys = ("wer", "r", "ssim", "wer_pocketsphinx")
+    fmt = lambda v: f"{v:8.3f}" if isinstance(v, float) and v == v else f"{'-':>8}"
+    width = max([4] + [len(row["name"]) for row in rows])
+    lines = [f"{'name':<{width}} " + " ".join(f"{k[:8]:>8}" for k in keys)]
+    lines += [f"{row['name']:<{width}} " + " ".join(fmt(row.get(k)) for k in keys) for row in rows]
+    lines.append(f"{'mean':<{width}} " + " ".join(fmt(mean_of(rows, k)) for k in keys))
+    return "\n".join(lines)
+
+
+def plot_wer_vs_r(path: Path, rows: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = [(row["r"], row["wer"], row["name"]) for row in rows if "r" in row and "wer" in row]
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ax.axvspan(0.85, 1.0, ymin=0, ymax=0.15 / 1.05, color="tab:green", alpha=0.12, label="target (WER<=0.15, r>=0.85)")
+    ax.scatter([p[0] for p in points], [p[1] for p in points], color="tab:blue")
+    for r, wer, name in points:
+        ax.annotate(name, (r, wer), fontsize=7, xytext=(3, 3), textcoords="offset points")
+    ax.set_xlim(min([0.0] + [p[0] for p in points]), 1.0)
+    ax.set_ylim(-0.02, 1.05)
+    ax.set_xlabel("round-trip correlation r (picture)")
+    ax.set_ylabel("WER, Whisper tiny.en (speech)")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out_dir = Path(args.out_dir)
+    if not out_dir.is_dir():
+        parser.exit(2, f"error: {out_dir} is not a folder\n")
+    csv_path = Path(args.csv) if args.csv else out_dir / "metrics.csv"
+    plot_path = out_dir / "wer_vs_r.png"
+    targets = [csv_path] + ([plot_path] if args.plot else [])
+    existing = [p for p in targets if p.exists()]
+    if existing and not args.overwrite:
+        parser.exit(1, f"error: {existing[0]} already exists; pass --overwrite to replace it\n")
+    samples = find_samples(out_dir, args.text)
+    if not samples:
+        parser.exit(1, f"error: no .wav files in {out_dir}\n")
+    from src.generation import is_user_error
+
+    try:
+        rows = score_samples(samples, pocketsphinx=not args.no_pocketsphinx)
+    except Exception as exc:
+        if not is_user_error(exc):
+            raise
+        parser.exit(1, f"error: {exc}\n")
+    write_csv(csv_path, rows)
+    print(format_table(rows))
+    print(f"wrote {csv_path}")
+    if args.plot:
+        plot_wer_vs_r(plot_path, rows)
+        print(f"wrote {plot_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

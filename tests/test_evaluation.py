@@ -1,0 +1,85 @@
+"""The built-in evaluation measures what METRICS.md defines."""
+import numpy as np
+import pytest
+
+from src.evaluation import normalize_text, pearson_r, roundtrip_r, score, word_error_rate
+from src.models.components import auffusion_converter as C
+
+
+def test_normalize_text_follows_metrics_md():
+    assert normalize_text("  Hello, World-wide!  It's 5 o'clock.") == "hello world wide it's 5 o'clock"
+    assert normalize_text("") == ""
+    assert normalize_text("Ça va?") == "a va"
+
+
+def test_wer_matches_jiwer_on_normalised_strings():
+    import jiwer
+
+    ref, hyp = "The cat sat on the mat.", "the cat sat on a hat"
+    assert word_error_rate(ref, hyp) == pytest.approx(jiwer.wer("the cat sat on the mat", "the cat sat on a hat"))
+    assert word_error_rate(ref, hyp) == pytest.approx(2 / 6)
+    assert word_error_rate("Hello there", "hello, THERE!") == 0.0
+    assert word_error_rate("one two three", "") == 1.0
+    assert word_error_rate("one two", "one two three four") == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        word_error_rate("!!!", "words")
+
+
+def test_pearson_matches_numpy():
+    rng = np.random.default_rng(0)
+    a, b = rng.random((256, 1024)), rng.random((256, 1024))
+    b = 0.6 * a + 0.4 * b
+    assert pearson_r(a, b) == pytest.approx(np.corrcoef(a.ravel(), b.ravel())[0, 1], abs=1e-9)
+    assert np.isnan(pearson_r(a, np.ones_like(a)))
+
+
+def picture_from_spectrogram_of(wav):
+    """A picture that IS the wav's spectrogram image (what r compares against), as a 1024 x 256 array."""
+    return C.logmel_to_image(C.wav_to_logmel(C.pad_or_trim(wav))[:, :1024])
+
+
+def test_r_is_one_when_the_picture_is_the_spectrogram_and_matches_direct_numpy():
+    rng = np.random.default_rng(1)
+    t = np.arange(C.N_SAMPLES) / C.SAMPLE_RATE
+    wav = (0.3 * np.sin(2 * np.pi * (300 + 200 * t) * t) * (t % 1.0 < 0.5)
+           + 0.01 * rng.standard_normal(C.N_SAMPLES)).astype(np.float32)
+    picture = picture_from_spectrogram_of(wav)
+    assert roundtrip_r(wav, picture) == pytest.approx(1.0, abs=1e-6)
+    # independent computation with librosa, straight from METRICS.md
+    import librosa
+
+    padded = np.pad(wav, (944, 944), mode="reflect")
+    mag = np.abs(librosa.stft(padded, n_fft=2048, hop_length=160, win_length=1024, window="hann", center=False))
+    mel = librosa.filters.mel(sr=16000, n_fft=2048, n_mels=256, fmin=0, fmax=8000) @ mag
+    img = np.clip((np.log(np.maximum(mel, 1e-5)) - np.log(1e-5)) / (np.log(200) - np.log(1e-5)), 0, 1)[:, :1024]
+    other = rng.random((256, 1024)).astype(np.float32)
+    expected = np.corrcoef(img[::-1].ravel(), other.ravel())[0, 1]
+    assert roundtrip_r(wav, other) == pytest.approx(expected, abs=1e-3)
+    assert roundtrip_r(wav, img[::-1]) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_score_reads_a_written_wav_and_resamples(tmp_path):
+    import soundfile as sf
+
+    rng = np.random.default_rng(2)
+    wav = (0.2 * rng.standard_normal(22050)).astype(np.float32)
+    sf.write(tmp_path / "noise.wav", wav, 22050)
+    metrics = score(tmp_path / "noise.wav", image=rng.random((64, 64)))
+    assert metrics["duration_s"] == pytest.approx(1.0, abs=0.01)
+    assert -1.0 <= metrics["r"] <= 1.0 and "ssim" in metrics and "wer" not in metrics
+
+
+def test_whisper_transcribes_clean_piper_speech(tmp_path):
+    from src.speech.tts import synthesize
+
+    text = "The quick brown fox jumps over the lazy dog."
+    C.save_wav(tmp_path / "speech.wav", synthesize(text))
+    metrics = score(tmp_path / "speech.wav", text=text)
+    assert metrics["wer"] <= 0.15, metrics["transcript"]
+    assert metrics["wer_pocketsphinx"] <= 0.5, metrics["transcript_pocketsphinx"]
+
+
+def test_noise_is_not_transcribed_as_the_sentence():
+    wav = (0.1 * np.random.default_rng(3).standard_normal(C.N_SAMPLES)).astype(np.float32)
+    metrics = score(wav, text="The quick brown fox jumps over the lazy dog.", pocketsphinx=False)
+    assert metrics["wer"] >= 0.8
