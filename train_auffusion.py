@@ -100,7 +100,7 @@ def main(argv=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     losses = summary["losses"]
-    if losses:
+    if losses and summary["is_main"]:
         print(f"trained steps {summary['start_step']}..{summary['steps']}: loss {losses[0]:.4f} -> {losses[-1]:.4f}, "
               f"{summary['steps_per_s']:.2f} steps/s; LoRA in {summary['out_dir']}")
     return 0

@@ -1,6 +1,7 @@
 """train_auffusion.py on the tiny offline Auffusion (CPU): learning, diffusers loading, exact resume, phonemes, errors."""
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -179,3 +180,23 @@ def test_help_lists_every_flag_quickly():
     check = subprocess.run([sys.executable, "-c", "import sys, train_auffusion; print('torch' in sys.modules)"],
                            capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert check.stdout.strip() == "False"
+
+
+def test_two_cpu_processes_with_torchrun(tiny_auffusion_dir, tmp_path):
+    """FACTS.md: on CPU `torchrun --nproc_per_node 2` (not `accelerate launch`) starts two processes."""
+    torchrun = Path(sys.executable).parent / "torchrun"
+    if not torchrun.is_file():
+        pytest.skip("torchrun not installed next to this Python")
+    out = tmp_path / "run"
+    manifest = make_dataset(tmp_path / "data")
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node", "2", str(ROOT / "train_auffusion.py"),
+                           "--pretrained_model", str(tiny_auffusion_dir), "--manifest", str(manifest),
+                           "--out_dir", str(out), "--steps", "2", "--save_every", "2", "--validate_every", "0"],
+                          capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("trained steps 0..2") == 1  # only the main process reports
+    assert sorted(read_losses(out)) == [1, 2]
+    step_dir = out / "checkpoints" / "step_2"
+    assert (step_dir / "rng_0.pt").is_file() and (step_dir / "rng_1.pt").is_file()
+    assert lora.read_lora_info(out)["rank"] == 8

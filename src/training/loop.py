@@ -12,13 +12,15 @@ from pathlib import Path
 import numpy as np
 
 from src.training import checkpoint as ckpt
-from src.training.config import (ADAM_BETAS, ADAM_EPSILON, ADAM_WEIGHT_DECAY, MAX_GRAD_NORM,
-                                 VALIDATION_DEFAULT_PROMPTS, WARMUP_FRACTION, WARMUP_MAX_STEPS, TrainConfig,
+from src.training.config import (ADAM_BETAS, ADAM_EPSILON, ADAM_WEIGHT_DECAY, MAX_GRAD_NORM, WARMUP_FRACTION,
+                                 WARMUP_MAX_STEPS, TrainConfig,
                                  TrainingInputError, check_config)
 from src.training.data import (SpectrogramDataset, StepBatchSampler, check_spectrograms, check_width_fits, collate,
                                read_manifest)
 from src.training import models as M
 
+UNCONDITIONAL = {"text": "text encoder output of the empty prompt ''",
+                 "phoneme": "phoneme adapter output of the empty phoneme sequence (encode_phoneme_prompts(adapter, ['']))"}
 COMPAT_KEYS = ("lora_rank", "lora_alpha", "lora_targets", "cond_type", "unfreeze_patterns", "batch", "grad_accum")
 
 
@@ -155,6 +157,8 @@ def train(cfg: TrainConfig) -> dict:
     loader = torch.utils.data.DataLoader(SpectrogramDataset(rows, with_logmel=cache is None), batch_sampler=sampler,
                                          num_workers=cfg.num_workers, collate_fn=collate)
     log = ckpt.LossLog(out_dir, resume_step=start_step) if main else None
+    from src.training.validation import Validator
+
     validator = Validator(cfg, parts, rows, width, uncond, device) if (main and cfg.validate_every) else None
 
     def save_checkpoint(step: int) -> None:
@@ -178,7 +182,7 @@ def train(cfg: TrainConfig) -> dict:
         save_lora(folder, raw_unet, parts.lora_config, base_weights=M.unfrozen_state(raw_unet, parts.unfrozen_names),
                   phoneme_adapter=raw_adapter, extra_info=dict(
                       cond_type=cfg.cond_type, base_model=cfg.pretrained_model, step=step, spectrogram_width=width,
-                      unconditional="text encoder output of the empty prompt ''"))
+                      unconditional=UNCONDITIONAL[cfg.cond_type]))
 
     unet.train()
     progress = tqdm(total=cfg.steps, initial=start_step, disable=not main, desc="train", unit="step")
@@ -194,14 +198,15 @@ def train(cfg: TrainConfig) -> dict:
             else:
                 mean, std = encode_latent_dist(parts.vae, batch["logmel"], device, weight_dtype)
             latents = (mean + std * torch.randn_like(mean)) * parts.vae.config.scaling_factor
+            drop = torch.rand(len(index), device=device) < cfg.cond_dropout  # -> the empty prompt (for CFG)
             if adapter is not None:
                 from src.speech.phonemes import PAD_ID
 
-                cond = adapter(phoneme_ids[index].to(device), pad_id=PAD_ID).float()
+                ids = torch.where(drop[:, None], PAD_ID, phoneme_ids[index].to(device))
+                cond = adapter(ids, pad_id=PAD_ID).float()
             else:
                 cond = M.encode_texts(parts, [rows[i]["text"] for i in index.tolist()], device).float()
-            drop = torch.rand(cond.shape[0], device=device) < cfg.cond_dropout
-            cond = torch.where(drop[:, None, None], uncond.expand_as(cond), cond)
+                cond = torch.where(drop[:, None, None], uncond.expand_as(cond), cond)
             loss = diffusion_loss(parts, unet, latents, cond, cfg)
             accelerator.backward(loss)
             if accelerator.sync_gradients:
@@ -234,41 +239,5 @@ def train(cfg: TrainConfig) -> dict:
     accelerator.end_training()
     return dict(out_dir=str(out_dir), start_step=start_step, steps=step, losses=losses,
                 steps_per_s=(step - start_step) / elapsed if elapsed > 0 else float("nan"),
-                num_processes=accelerator.num_processes)
+                num_processes=accelerator.num_processes, is_main=main)
 
-
-class Validator:
-    """Samples --validation_prompts every --validate_every steps on the main process (see validation.py)."""
-
-    def __init__(self, cfg: TrainConfig, parts, rows, width: int, uncond, device):
-        self.cfg, self.parts, self.width, self.uncond, self.device = cfg, parts, width, uncond, device
-        self.prompts = list(cfg.validation_prompts) or [r["text"] for r in rows[:VALIDATION_DEFAULT_PROMPTS]]
-        self.vocoder = self.scorer = None
-
-    def conditions(self, adapter):
-        if adapter is None:
-            return M.encode_texts(self.parts, self.prompts, self.device).float()
-        from src.lora import encode_phoneme_prompts
-
-        was_training = adapter.training
-        adapter.eval()
-        states = encode_phoneme_prompts(adapter, self.prompts, device=self.device, dtype=self.uncond.dtype)
-        adapter.train(was_training)
-        return states
-
-    def run(self, unet, adapter, step: int) -> None:
-        from src.models.components.auffusion_converter import load_vocoder
-        from src.training.validation import load_scorer, run_validation
-
-        if self.vocoder is None:
-            self.vocoder = load_vocoder("auto", model=self.cfg.pretrained_model, device="cpu")
-            self.scorer = load_scorer()
-        try:
-            cond = self.conditions(adapter)
-        except Exception as exc:  # e.g. no phonemizer for the prompts
-            print(f"notice: validation skipped at step {step} ({type(exc).__name__}: {exc})")
-            return
-        wers = run_validation(self.parts, unet, self.prompts, cond, self.uncond, self.width, step,
-                              self.cfg.out_dir, self.vocoder, self.scorer, seed=self.cfg.seed)
-        if wers:
-            print(f"validation step {step}: mean WER {sum(wers) / len(wers):.3f} over {len(wers)} prompt(s)")

@@ -77,9 +77,9 @@ def add_lora_and_unfreeze(parts: Parts, cfg: TrainConfig, weight_dtype) -> None:
         if not any(pattern.search(n) for n in base_names):
             raise TrainingInputError(f"--unfreeze_patterns {pattern.pattern!r} matches no UNet parameter "
                                      f"(e.g. conv_in, time_embedding, mid_block)")
-    parts.text_encoder.to(dtype=weight_dtype)
-    parts.vae.to(dtype=weight_dtype)
-    parts.unet.to(dtype=weight_dtype)
+    if weight_dtype != torch.float32:
+        for module in (parts.text_encoder, parts.vae, parts.unet):
+            module.to(dtype=weight_dtype)
     parts.lora_config = LoraConfig(r=cfg.lora_rank, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                                    init_lora_weights="gaussian", target_modules=list(cfg.lora_targets))
     parts.unet.add_adapter(parts.lora_config)

@@ -9,7 +9,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from src.training.config import VALIDATION_GUIDANCE_SCALE, VALIDATION_INFERENCE_STEPS
+from src.training import models as M
+from src.training.config import (VALIDATION_DEFAULT_PROMPTS, VALIDATION_GUIDANCE_SCALE, VALIDATION_INFERENCE_STEPS,
+                                 TrainConfig)
 
 
 def load_scorer():
@@ -84,3 +86,41 @@ def run_validation(parts, unet, prompts, cond_states, uncond_state, width: int, 
             writer.writerow(["step", "prompt", "wer", "transcript"])
         writer.writerows(rows)
     return wers
+
+
+class Validator:
+    """Samples --validation_prompts every --validate_every steps on the main process (see validation.py)."""
+
+    def __init__(self, cfg: TrainConfig, parts, rows, width: int, uncond, device):
+        self.cfg, self.parts, self.width, self.uncond, self.device = cfg, parts, width, uncond, device
+        self.prompts = list(cfg.validation_prompts) or [r["text"] for r in rows[:VALIDATION_DEFAULT_PROMPTS]]
+        self.vocoder = self.scorer = None
+
+    def conditions(self, adapter, prompts=None):
+        prompts = self.prompts if prompts is None else prompts
+        if adapter is None:
+            return M.encode_texts(self.parts, prompts, self.device).float()
+        from src.lora import encode_phoneme_prompts
+
+        was_training = adapter.training
+        adapter.eval()
+        states = encode_phoneme_prompts(adapter, prompts, device=self.device, dtype=self.uncond.dtype)
+        adapter.train(was_training)
+        return states
+
+    def run(self, unet, adapter, step: int) -> None:
+        from src.models.components.auffusion_converter import load_vocoder
+
+        if self.vocoder is None:
+            self.vocoder = load_vocoder("auto", model=self.cfg.pretrained_model, device="cpu")
+            self.scorer = load_scorer()
+        try:
+            cond = self.conditions(adapter)
+        except Exception as exc:  # e.g. no phonemizer for the prompts
+            print(f"notice: validation skipped at step {step} ({type(exc).__name__}: {exc})")
+            return
+        uncond = self.uncond if adapter is None else self.conditions(adapter, [""])
+        wers = run_validation(self.parts, unet, self.prompts, cond, uncond, self.width, step,
+                              self.cfg.out_dir, self.vocoder, self.scorer, seed=self.cfg.seed)
+        if wers:
+            print(f"validation step {step}: mean WER {sum(wers) / len(wers):.3f} over {len(wers)} prompt(s)")
