@@ -156,3 +156,42 @@ def test_a_failing_clip_does_not_stop_the_others():
         results = {item: (result, error) for item, result, error in map_clips(_fail_on_two, [1, 2, 3], jobs=jobs,
                                                                              progress=False)}
         assert results == {1: (10, None), 2: (None, "two is bad"), 3: (30, None)}
+
+
+def test_plbert_embeddings_from_a_local_checkpoint(tmp_path):
+    import torch
+    import yaml
+    from transformers import AlbertConfig, AlbertModel
+
+    from src.dataset.layout import BuildLayout, DatasetError
+    from src.dataset.phoneme_table import write_phoneme_table
+    from src.dataset.plbert import plbert_token_ids, write_plbert_embeddings
+    from src.dataset.prompts import write_prompts
+
+    params = dict(vocab_size=178, hidden_size=16, num_attention_heads=2, intermediate_size=32,
+                  max_position_embeddings=128, num_hidden_layers=1, embedding_size=8, dropout=0.1)
+    torch.manual_seed(0)
+    reference = AlbertModel(AlbertConfig(**{k: v for k, v in params.items() if k != "dropout"}),
+                            add_pooling_layer=False).eval()
+    folder = tmp_path / "plbert"
+    folder.mkdir()
+    (folder / "config.yml").write_text(yaml.safe_dump({"model_params": params}))
+    torch.save({"net": {f"module.encoder.{k}": v for k, v in reference.state_dict().items()}},
+               folder / "step_100.t7")
+
+    layout = BuildLayout(tmp_path / "build")
+    layout.root.mkdir()
+    write_prompts(layout.prompts_csv, ["hello, world", "green, apple"])
+    with pytest.raises(DatasetError, match="phoneme table"):
+        write_plbert_embeddings(layout, folder)
+    write_phoneme_table(layout, [("000000", "hello, world"), ("000001", "green, apple")])
+    assert write_plbert_embeddings(layout, folder) == 2
+    with np.load(layout.plbert_npz) as saved:
+        assert saved["ids"].tolist() == ["000000", "000001"] and saved["embeddings"].shape == (2, 16)
+        with np.load(layout.phonemes_npz) as table:
+            ids = plbert_token_ids(str(table["phonemes"][1]))
+        with torch.no_grad():
+            expected = reference(input_ids=torch.tensor([ids])).last_hidden_state[0].mean(0).numpy()
+        np.testing.assert_allclose(saved["embeddings"][1], expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(DatasetError, match="no config.yml"):
+        write_plbert_embeddings(layout, tmp_path)

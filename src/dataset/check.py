@@ -26,9 +26,9 @@ def score_one(task) -> tuple[float, str]:
 
 def check_clips(layout: BuildLayout, prompts: list[tuple[str, str]], jobs: int = 1, max_wer: float = 0.5,
                 progress: bool = True) -> tuple[StepReport, list[dict]]:
-    """Score wav/<id>.wav against its prompt; write check.csv; clips with WER > max_wer are `refused` in the
-    report (listed as bad) and marked bad=1 in the file."""
-    report = StepReport("check")
+    """Score wav/<id>.wav against its prompt; write check.csv; clips with WER > max_wer are listed as bad in the
+    report and marked bad=1 in the file."""
+    report = StepReport("check", refused_label="bad")
     tasks = []
     for clip_id, text in prompts:
         if layout.wav(clip_id).is_file():

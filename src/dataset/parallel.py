@@ -88,8 +88,9 @@ def map_clips(fn: Callable, items: Iterable, jobs: int = 1, desc: str = "clips",
 class StepReport:
     """What one step did: clip ids done now, already done before, refused (by rule) and failed (with reasons)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, refused_label: str = "refused"):
         self.name = name
+        self.refused_label = refused_label
         self.done: list[str] = []
         self.skipped: list[str] = []
         self.refused: dict[str, str] = {}
@@ -103,7 +104,7 @@ class StepReport:
     def summary(self) -> str:
         parts = [f"{len(self.done)} done", f"{len(self.skipped)} already done"]
         if self.refused:
-            parts.append(f"{len(self.refused)} refused")
+            parts.append(f"{len(self.refused)} {self.refused_label}")
         parts.append(f"{len(self.failed)} failed")
         if self.notes:
             kinds = sorted({note.split()[0] for note in self.notes.values()})
@@ -112,5 +113,5 @@ class StepReport:
 
     def problems(self) -> list[str]:
         """One line per refused or failed clip."""
-        return ([f"{self.name}: refused {i}: {m}" for i, m in sorted(self.refused.items())]
+        return ([f"{self.name}: {self.refused_label} {i}: {m}" for i, m in sorted(self.refused.items())]
                 + [f"{self.name}: FAILED {i}: {m}" for i, m in sorted(self.failed.items())])
