@@ -29,17 +29,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Auffusion model: hub id or local diffusers folder (default: %(default)s)")
     p.add_argument("--manifest", required=True,
                    help="CSV with spec_path,text (+ phonemes for --cond_type phoneme), e.g. data/run.sh's manifest; "
-                        "relative paths resolve against the CSV's folder; spectrograms are float32 (256, T) log-mel .npy")
+                        "relative paths resolve against the CSV's folder; spectrograms are float32 (256, T) "
+                        "log-mel .npy")
     p.add_argument("--out_dir", required=True, help="output folder (LoRA, logs, checkpoints)")
     p.add_argument("--steps", type=int, default=D.steps, help="optimizer steps in total (default: %(default)s)")
-    p.add_argument("--batch", type=int, default=D.batch, help="clips per process per micro-batch (default: %(default)s)")
+    p.add_argument("--batch", type=int, default=D.batch,
+                   help="clips per process per micro-batch (default: %(default)s)")
     p.add_argument("--lr", type=float, default=D.lr, help="learning rate of the LoRA and phoneme adapter "
                                                           "(default: %(default)s)")
     p.add_argument("--lora_rank", type=int, default=D.lora_rank, help="LoRA rank r > 0 (default: %(default)s)")
     p.add_argument("--lora_alpha", type=float, default=D.lora_alpha,
                    help="LoRA alpha; the update is scaled by alpha / rank (default: %(default)s)")
     p.add_argument("--lora_targets", type=split_list, default=D.lora_targets,
-                   help="comma-separated UNet module names that get a LoRA (default: %s)" % ",".join(DEFAULT_LORA_TARGETS))
+                   help="comma-separated UNet module names that get a LoRA (default: %s)"
+                        % ",".join(DEFAULT_LORA_TARGETS))
     p.add_argument("--lora_dropout", type=float, default=D.lora_dropout, help="dropout inside the LoRA "
                                                                               "(default: %(default)s)")
     p.add_argument("--mixed_precision", choices=["no", "fp16", "bf16"], default=D.mixed_precision,

@@ -1,4 +1,5 @@
-"""train_auffusion.py on the tiny offline Auffusion (CPU): learning, diffusers loading, exact resume, phonemes, errors."""
+"""train_auffusion.py on the tiny offline Auffusion (CPU): learning, diffusers loading, exact resume, phonemes,
+bad input, two processes."""
 import csv
 import json
 import os
@@ -138,6 +139,8 @@ def test_phoneme_mode_trains_and_its_adapter_loads(tiny_auffusion_dir, tmp_path)
     ("bad_target", "--lora_targets to_nothing match(es) no module"),
     ("bad_unfreeze", "--unfreeze_patterns 'no_such_layer' matches no UNet parameter"),
     ("bad_width", "must be a multiple of 16"),
+    ("fp16_on_cpu", "needs a CUDA GPU"),
+    ("existing_run", "already holds a training run"),
 ])
 def test_bad_input_stops_before_training(tiny_auffusion_dir, tmp_path, capsys, case, message):
     data, extra = tmp_path / "data", []
@@ -158,7 +161,14 @@ def test_bad_input_stops_before_training(tiny_auffusion_dir, tmp_path, capsys, c
         np.save(data / "spec" / "2.npy", np.zeros((128, WIDTH), np.float32))
     extra += {"rank_zero": ["--lora_rank", 0], "bad_target": ["--lora_targets", "to_q,to_nothing"],
               "bad_unfreeze": ["--unfreeze_patterns", "no_such_layer"]}.get(case, [])
+    if case == "fp16_on_cpu":
+        if torch.cuda.is_available():
+            pytest.skip("a GPU is present")
+        extra = ["--fp16"]
     out = tmp_path / "run"
+    if case == "existing_run":
+        (out / "checkpoints" / "step_5").mkdir(parents=True)
+        (out / "checkpoints" / "step_5" / "training_state.pt").write_bytes(b"")
     assert run(tiny_auffusion_dir, manifest, out, "--steps", 2, *extra) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: ") and message in err[-1], err[-1]

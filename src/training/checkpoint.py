@@ -77,15 +77,23 @@ def publish_checkpoint(tmp_dir: Path) -> Path:
     return final
 
 
+def list_checkpoints(out_dir) -> list[Path]:
+    """Complete checkpoint folders O/checkpoints/step_N, oldest first."""
+    root = checkpoint_root(out_dir)
+    if not root.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in root.iterdir()
+             if (m := STEP_DIR.match(p.name)) and (p / STATE_NAME).is_file()]
+    return [p for _, p in sorted(found)]
+
+
 def find_checkpoint(out_dir, resume: str) -> Path:
     """--resume PATH or --resume latest (newest complete O/checkpoints/step_N)."""
     if resume == "latest":
-        root = checkpoint_root(out_dir)
-        steps = sorted((int(m.group(1)), p) for p in root.glob("step_*") if (m := STEP_DIR.match(p.name))
-                       and (p / STATE_NAME).is_file()) if root.is_dir() else []
-        if not steps:
-            raise TrainingInputError(f"--resume latest: no checkpoint in {root}")
-        return steps[-1][1]
+        found = list_checkpoints(out_dir)
+        if not found:
+            raise TrainingInputError(f"--resume latest: no checkpoint in {checkpoint_root(out_dir)}")
+        return found[-1]
     path = Path(resume)
     if not (path / STATE_NAME).is_file():
         raise TrainingInputError(f"--resume {resume}: not a checkpoint folder (no {STATE_NAME})")

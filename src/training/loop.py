@@ -20,7 +20,8 @@ from src.training.data import (SpectrogramDataset, StepBatchSampler, check_spect
 from src.training import models as M
 
 UNCONDITIONAL = {"text": "text encoder output of the empty prompt ''",
-                 "phoneme": "phoneme adapter output of the empty phoneme sequence (encode_phoneme_prompts(adapter, ['']))"}
+                 "phoneme": "phoneme adapter output of the empty phoneme sequence "
+                            "(encode_phoneme_prompts(adapter, ['']))"}
 COMPAT_KEYS = ("lora_rank", "lora_alpha", "lora_targets", "cond_type", "unfreeze_patterns", "batch", "grad_accum")
 
 
@@ -38,6 +39,9 @@ def check_inputs(cfg: TrainConfig) -> tuple[list[dict], int, Path | None]:
     if cfg.mixed_precision == "fp16" and not torch.cuda.is_available():
         raise TrainingInputError("--fp16 / --mixed_precision fp16 needs a CUDA GPU; on CPU use bf16 or no")
     resume = ckpt.find_checkpoint(cfg.out_dir, cfg.resume) if cfg.resume else None
+    if resume is None and ckpt.list_checkpoints(cfg.out_dir):
+        raise TrainingInputError(f"{cfg.out_dir} already holds a training run ({ckpt.checkpoint_root(cfg.out_dir)}); "
+                                 f"continue it with --resume latest or choose another --out_dir")
     return rows, width, resume
 
 
