@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -66,35 +67,49 @@ class GriffinLim:
 
     Two things make it converge in fewer iterations than textbook Griffin-Lim on a mel target:
     - the magnitude projection keeps the current spectrum's shape inside each mel band and only fits the band
-      energies (a few multiplicative least-squares steps through the sparse mel basis), instead of forcing one
-      fixed pseudo-inverse magnitude that no real signal has;
+      energies (a few multiplicative updates through the sparse mel basis), instead of imposing one fixed
+      pseudo-inverse magnitude that no real signal has;
     - bands at the log floor (ln 1e-5) are "at most" constraints: quieter than the floor is as good as the floor.
     Frames follow Auffusion's framing exactly, so the output needs no alignment shift.
+    `threads` caps torch's CPU threads while it runs (the work is memory-bound; extra threads mostly contend).
     """
 
     name = "griffinlim"
 
     def __init__(self, n_iter: int = 20, momentum: float = 0.9, fit_steps: int = 3, init_fit_steps: int = 10,
-                 device=None, seed: int = 0):
-        self.n_iter, self.momentum, self.seed = n_iter, momentum, seed
+                 device=None, seed: int = 0, threads: int | None = 1):
+        self.n_iter, self.momentum, self.seed, self.threads = n_iter, momentum, seed, threads
         self.fit_steps, self.init_fit_steps = fit_steps, init_fit_steps
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         from src.models.components.auffusion_converter import mel_basis
 
         basis = torch.from_numpy(mel_basis()).to(self.device)
-        self.basis, self.basis_t = basis.to_sparse_csr(), basis.T.contiguous().to_sparse_csr()
-        self.pinv = torch.linalg.pinv(basis)
+        with warnings.catch_warnings():  # "sparse CSR support is in beta": the two products used here are stable
+            warnings.simplefilter("ignore", UserWarning)
+            self.basis, self.basis_t = basis.to_sparse_csr(), basis.T.contiguous().to_sparse_csr()
+        column_sums = basis.sum(dim=0, keepdim=True).T  # (1025, 1); 0 for the 8 kHz bin no band covers
+        self.inv_column_sums = torch.where(column_sums > 0, 1.0 / column_sums.clamp(min=1e-12), 0.0)
+        self.inv_row_sums = 1.0 / basis.sum(dim=1, keepdim=True)  # (256, 1)
 
-    def _fit_bands(self, mag: torch.Tensor, mel: torch.Tensor, floor: torch.Tensor, steps: int) -> torch.Tensor:
-        """Rescale `mag` (1025, N) so that basis @ mag ~= mel (256, N): multiplicative NNLS updates."""
+    def fit_bands(self, mag: torch.Tensor, mel: torch.Tensor, floor: torch.Tensor, steps: int) -> torch.Tensor:
+        """Rescale `mag` (1025, N) per bin so that basis @ mag ~= mel (256, N); `floor` marks upper bounds."""
         for _ in range(steps):
             now = torch.sparse.mm(self.basis, mag)
-            target = torch.where(floor & (now < mel), now, mel)
-            mag = mag * torch.sparse.mm(self.basis_t, target) / (torch.sparse.mm(self.basis_t, now) + 1e-12)
+            ratio = torch.where(floor & (now < mel), 1.0, mel / now.clamp(min=1e-12))
+            mag = mag * torch.sparse.mm(self.basis_t, ratio) * self.inv_column_sums
         return mag
 
-    @torch.no_grad()
     def __call__(self, logmel) -> np.ndarray:
+        saved = torch.get_num_threads()
+        if self.threads and self.device.type == "cpu":
+            torch.set_num_threads(self.threads)
+        try:
+            return self._run(logmel)
+        finally:
+            torch.set_num_threads(saved)
+
+    @torch.no_grad()
+    def _run(self, logmel) -> np.ndarray:
         from src.models.components.auffusion_converter import LOG_FLOOR
 
         x, single = _as_batch(logmel)
@@ -102,11 +117,11 @@ class GriffinLim:
         n_batch, n_mels, n_frames = x.shape
         mel = torch.exp(x).transpose(0, 1).reshape(n_mels, -1)  # (256, B*T): one column per frame
         floor = (x <= LOG_FLOOR + 1e-4).transpose(0, 1).reshape(n_mels, -1)
-        mag = torch.clamp(self.pinv @ mel, min=0.0) + 1e-8
-        mag = self._fit_bands(mag, mel, floor, self.init_fit_steps)
+        flat = torch.sparse.mm(self.basis_t, mel * self.inv_row_sums) * self.inv_column_sums  # flat within bands
+        mag = self.fit_bands(flat + 1e-10, mel, floor, self.init_fit_steps)
 
-        def to_frames(m):  # (1025, B*T) -> (B, T, 1025)
-            return m.reshape(-1, n_batch, n_frames).permute(1, 2, 0)
+        def to_frames(columns):  # (1025, B*T) -> (B, T, 1025) view
+            return columns.reshape(-1, n_batch, n_frames).permute(1, 2, 0)
 
         window = torch.hann_window(WINDOW, device=self.device)
         envelope = _window_envelope(window, n_frames)
@@ -116,14 +131,13 @@ class GriffinLim:
         prev = torch.zeros_like(spec)
         for _ in range(self.n_iter):
             rebuilt = _frames_spectrum(_overlap_add(spec, window, envelope), window)
-            spec = rebuilt - prev * (self.momentum / (1 + self.momentum))
+            spec = torch.add(rebuilt, prev, alpha=-self.momentum / (1 + self.momentum))
             prev = rebuilt
-            current = spec.abs()
+            current = (spec.real.square() + spec.imag.square()).sqrt_().add_(1e-10)
             columns = current.permute(2, 0, 1).reshape(mag.shape[0], -1)
-            fitted = to_frames(self._fit_bands(columns + 1e-10, mel, floor, self.fit_steps))
-            spec = spec * (fitted / (current + 1e-16))
-        buf = _overlap_add(spec, window, envelope)
-        wav = buf[:, OFFSET:OFFSET + n_frames * HOP]
+            gain = self.fit_bands(columns, mel, floor, self.fit_steps).div_(columns)
+            spec = spec * to_frames(gain)
+        wav = _overlap_add(spec, window, envelope)[:, OFFSET:OFFSET + n_frames * HOP]
         out = wav.cpu().numpy().astype(np.float32)
         return out[0] if single else out
 
