@@ -231,7 +231,8 @@ def train(cfg: TrainConfig) -> dict:
             progress.set_postfix(loss=f"{step_loss:.4f}", lr=f"{lr:.2e}")
             progress.update(1)
         if validator is not None and step % cfg.validate_every == 0:
-            validator.run(accelerator.unwrap_model(unet), adapter and accelerator.unwrap_model(adapter), step)
+            with accelerator.autocast():
+                validator.run(accelerator.unwrap_model(unet), adapter and accelerator.unwrap_model(adapter), step)
         if (cfg.save_every and step % cfg.save_every == 0) or step == cfg.steps:
             save_checkpoint(step)
     progress.close()
