@@ -195,3 +195,24 @@ def test_plbert_embeddings_from_a_local_checkpoint(tmp_path):
         np.testing.assert_allclose(saved["embeddings"][1], expected, rtol=1e-5, atol=1e-6)
     with pytest.raises(DatasetError, match="no config.yml"):
         write_plbert_embeddings(layout, tmp_path)
+
+
+def test_the_manifest_trains_one_step(build, tiny_auffusion_dir, tmp_path):
+    import torch
+
+    import train_auffusion
+
+    out, _, _ = build
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        code = train_auffusion.main(["--pretrained_model", str(tiny_auffusion_dir), "--manifest",
+                                     str(out / "manifest.csv"), "--out_dir", str(tmp_path / "run"), "--steps", "1",
+                                     "--batch", "2", "--cond_type", "phoneme", "--save_every", "0",
+                                     "--validate_every", "0"])
+    finally:
+        torch.set_num_threads(threads)
+    assert code == 0
+    rows = read_rows(tmp_path / "run" / "loss.csv")
+    assert len(rows) == 1 and np.isfinite(float(rows[0]["loss"]))
+    assert (tmp_path / "run" / "pytorch_lora_weights.safetensors").is_file()
