@@ -50,10 +50,10 @@ def _overlap_add(spec: torch.Tensor, window: torch.Tensor, envelope: torch.Tenso
 def _fold(frames: torch.Tensor) -> torch.Tensor:
     """Overlap-add (..., T, 1024) frames at hop 160 -> (..., 160 (T-1) + 1024)."""
     n_frames = frames.shape[-2]
-    blocks = F.pad(frames, (0, _FOLDS * HOP - WINDOW)).reshape(*frames.shape[:-1], _FOLDS, HOP)
     out = frames.new_zeros(*frames.shape[:-2], n_frames + _FOLDS - 1, HOP)
     for k in range(_FOLDS):  # the k-th hop-sized block of frame t lands on output block t + k
-        out[..., k:k + n_frames, :] += blocks[..., k, :]
+        block = frames[..., k * HOP:(k + 1) * HOP]
+        out[..., k:k + n_frames, :block.shape[-1]] += block
     return out.flatten(-2)[..., :HOP * (n_frames - 1) + WINDOW]
 
 
@@ -76,7 +76,7 @@ class GriffinLim:
 
     name = "griffinlim"
 
-    def __init__(self, n_iter: int = 20, momentum: float = 0.9, fit_steps: int = 3, init_fit_steps: int = 10,
+    def __init__(self, n_iter: int = 20, momentum: float = 0.9, fit_steps: int = 1, init_fit_steps: int = 10,
                  device=None, seed: int = 0, threads: int | None = 1):
         self.n_iter, self.momentum, self.seed, self.threads = n_iter, momentum, seed, threads
         self.fit_steps, self.init_fit_steps = fit_steps, init_fit_steps
@@ -91,13 +91,17 @@ class GriffinLim:
         self.inv_column_sums = torch.where(column_sums > 0, 1.0 / column_sums.clamp(min=1e-12), 0.0)
         self.inv_row_sums = 1.0 / basis.sum(dim=1, keepdim=True)  # (256, 1)
 
-    def fit_bands(self, mag: torch.Tensor, mel: torch.Tensor, floor: torch.Tensor, steps: int) -> torch.Tensor:
-        """Rescale `mag` (1025, N) per bin so that basis @ mag ~= mel (256, N); `floor` marks upper bounds."""
+    def band_gain(self, mag: torch.Tensor, mel: torch.Tensor, floor: torch.Tensor, steps: int) -> torch.Tensor:
+        """Per-bin factors g (1025, N) with basis @ (g * mag) ~= mel (256, N): multiplicative (KL) updates.
+
+        `floor` marks bands at the log floor, where any energy up to `mel` is accepted."""
+        gain = None
         for _ in range(steps):
-            now = torch.sparse.mm(self.basis, mag)
+            now = torch.sparse.mm(self.basis, mag if gain is None else mag * gain)
             ratio = torch.where(floor & (now < mel), 1.0, mel / now.clamp(min=1e-12))
-            mag = mag * torch.sparse.mm(self.basis_t, ratio) * self.inv_column_sums
-        return mag
+            step = torch.sparse.mm(self.basis_t, ratio).mul_(self.inv_column_sums)
+            gain = step if gain is None else gain.mul_(step)
+        return gain
 
     def __call__(self, logmel) -> np.ndarray:
         saved = torch.get_num_threads()
@@ -118,7 +122,8 @@ class GriffinLim:
         mel = torch.exp(x).transpose(0, 1).reshape(n_mels, -1)  # (256, B*T): one column per frame
         floor = (x <= LOG_FLOOR + 1e-4).transpose(0, 1).reshape(n_mels, -1)
         flat = torch.sparse.mm(self.basis_t, mel * self.inv_row_sums) * self.inv_column_sums  # flat within bands
-        mag = self.fit_bands(flat + 1e-10, mel, floor, self.init_fit_steps)
+        mag = flat.add_(1e-10)
+        mag = mag * self.band_gain(mag, mel, floor, self.init_fit_steps)
 
         def to_frames(columns):  # (1025, B*T) -> (B, T, 1025) view
             return columns.reshape(-1, n_batch, n_frames).permute(1, 2, 0)
@@ -135,8 +140,7 @@ class GriffinLim:
             prev = rebuilt
             current = (spec.real.square() + spec.imag.square()).sqrt_().add_(1e-10)
             columns = current.permute(2, 0, 1).reshape(mag.shape[0], -1)
-            gain = self.fit_bands(columns, mel, floor, self.fit_steps).div_(columns)
-            spec = spec * to_frames(gain)
+            spec = spec * to_frames(self.band_gain(columns, mel, floor, self.fit_steps))
         wav = _overlap_add(spec, window, envelope)[:, OFFSET:OFFSET + n_frames * HOP]
         out = wav.cpu().numpy().astype(np.float32)
         return out[0] if single else out
