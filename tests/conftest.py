@@ -10,6 +10,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+
+def pytest_configure(config):
+    """Tiny models run fastest on one thread, and several test processes often share this machine's cores:
+    torch's spinning worker threads then slow everything down ~10x. ITS_TEST_THREADS=N overrides."""
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("ITS_TEST_THREADS", "1")))
+
 from tiny_models import build_tiny_auffusion, build_tiny_sd  # noqa: E402
 
 

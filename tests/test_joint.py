@@ -18,13 +18,16 @@ def rel_err(a, b) -> float:
     return float((a - b).norm() / b.norm())
 
 
-def make_pipe(folder, scheduler="ddim"):
+def make_pipe(folder_or_pipe, scheduler="ddim"):
+    """diffusers' StableDiffusionPipeline for a folder (or an already loaded one) with DDIM / DPM-Solver++."""
     from diffusers import DDIMScheduler, DPMSolverMultistepScheduler, StableDiffusionPipeline
 
-    pipe = StableDiffusionPipeline.from_pretrained(str(folder))
+    pipe = folder_or_pipe
+    if not isinstance(pipe, StableDiffusionPipeline):
+        pipe = StableDiffusionPipeline.from_pretrained(str(folder_or_pipe))
+        pipe.set_progress_bar_config(disable=True)
     cls = DDIMScheduler if scheduler == "ddim" else DPMSolverMultistepScheduler
     pipe.scheduler = cls.from_config(pipe.scheduler.config)
-    pipe.set_progress_bar_config(disable=True)
     return pipe
 
 
@@ -38,6 +41,16 @@ def models(tiny_sd_dir, tiny_auffusion_dir):
     return StableDiffusion(str(tiny_sd_dir), device="cpu"), Auffusion(str(tiny_auffusion_dir), device="cpu")
 
 
+@pytest.fixture(scope="module")
+def sd_pipe(tiny_sd_dir):
+    return make_pipe(tiny_sd_dir)
+
+
+@pytest.fixture(scope="module")
+def au_pipe(tiny_auffusion_dir):
+    return make_pipe(tiny_auffusion_dir)
+
+
 def joint(models, **kw):
     settings = dict(image_prompt="a red cat", audio_prompt="hello there", num_inference_steps=STEPS,
                     image_guidance_scale=7.5, audio_guidance_scale=5.0, height=H, width=W, seed=0, progress=False)
@@ -47,16 +60,16 @@ def joint(models, **kw):
 
 # ----------------------------------------------------------------------------------------------- exactness
 @pytest.mark.parametrize("scheduler", ["ddim", "dpmpp"])
-def test_image_branch_alone_equals_stable_diffusion_pipeline(models, tiny_sd_dir, scheduler):
+def test_image_branch_alone_equals_stable_diffusion_pipeline(models, sd_pipe, scheduler):
     out = joint(models, audio_weight=0.0, image_start_step=0, scheduler=scheduler, seed=3)
-    ref = pipe_latents(make_pipe(tiny_sd_dir, scheduler), "a red cat", 7.5, seed=3)
+    ref = pipe_latents(make_pipe(sd_pipe, scheduler), "a red cat", 7.5, seed=3)
     assert rel_err(out["latents"], ref) <= 1e-4
     assert out["unet_calls"] == {"image": STEPS, "audio": 0, "total": STEPS}
 
 
-def test_audio_branch_alone_equals_pipeline_of_the_audio_model(models, tiny_auffusion_dir):
+def test_audio_branch_alone_equals_pipeline_of_the_audio_model(models, au_pipe):
     out = joint(models, audio_weight=1.0, audio_start_step=0, image_start_step=0)
-    ref = pipe_latents(make_pipe(tiny_auffusion_dir), "hello there", 5.0)
+    ref = pipe_latents(make_pipe(au_pipe), "hello there", 5.0)
     assert rel_err(out["latents"], ref) <= 1e-4
     assert out["unet_calls"]["image"] == 0 and out["unet_calls"]["audio"] == STEPS
 
@@ -90,10 +103,9 @@ def reference_loop(sd_pipe, au_pipe, w, image_start, audio_start, seed=0):
 
 
 @pytest.mark.parametrize("w,image_start,audio_start", [(0.5, 0, 0), (0.5, 3, 0), (0.3, 0, 2), (0.0, 2, 0)])
-def test_mixture_and_start_steps_equal_hand_written_loop(models, tiny_sd_dir, tiny_auffusion_dir, w, image_start,
-                                                          audio_start):
+def test_mixture_and_start_steps_equal_hand_written_loop(models, sd_pipe, au_pipe, w, image_start, audio_start):
     out = joint(models, audio_weight=w, image_start_step=image_start, audio_start_step=audio_start)
-    ref = reference_loop(make_pipe(tiny_sd_dir), make_pipe(tiny_auffusion_dir), w, image_start, audio_start)
+    ref = reference_loop(sd_pipe, au_pipe, w, image_start, audio_start)
     assert rel_err(out["latents"], ref) <= 1e-4
     # calls: each branch from its start step; a zero-weight branch is skipped while the other is active
     audio_calls = STEPS - audio_start if w > 0 else image_start
@@ -108,10 +120,10 @@ def test_start_step_changes_the_result_and_mixture_differs_from_either_model(mod
     assert rel_err(later, base) > 1e-3 and rel_err(base, image_only) > 1e-3
 
 
-def test_generate_image_equals_pipeline_picture(models, tiny_sd_dir):
+def test_generate_image_equals_pipeline_picture(models, sd_pipe):
     picture = generate_image("a red cat", height=H, width=W, steps=STEPS, guidance_scale=7.5, seed=5,
                              model=models[0], progress=False)
-    ref = make_pipe(tiny_sd_dir)("a red cat", height=H, width=W, num_inference_steps=STEPS, guidance_scale=7.5,
+    ref = make_pipe(sd_pipe)("a red cat", height=H, width=W, num_inference_steps=STEPS, guidance_scale=7.5,
                                  generator=torch.Generator().manual_seed(5), output_type="np").images[0]
     assert picture.shape == (H, W, 3)
     assert np.abs(picture - ref).max() < 1e-4
