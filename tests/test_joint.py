@@ -113,6 +113,17 @@ def test_mixture_and_start_steps_equal_hand_written_loop(models, sd_pipe, au_pip
                                  "total": STEPS - image_start + audio_calls}
 
 
+def test_views_seam_flip_view_equals_pipeline_on_flipped_noise(models, sd_pipe):
+    """Denoising through a flip view is denoising the flipped latent: flip(ours) == pipeline(latents=flip(z_T))."""
+    from src.transformation.flip import FlipView
+
+    out = joint(models, audio_weight=0.0, image_start_step=0, views=[FlipView()], view_weights=[1.0], seed=2)
+    noise = torch.randn((1, 4, H // 8, W // 8), generator=torch.Generator().manual_seed(2))
+    ref = make_pipe(sd_pipe)("a red cat", height=H, width=W, num_inference_steps=STEPS, guidance_scale=7.5,
+                             latents=torch.flip(noise, dims=[-2]), output_type="latent").images
+    assert rel_err(torch.flip(out["latents"], dims=[-2]), ref) <= 1e-4
+
+
 def test_start_step_changes_the_result_and_mixture_differs_from_either_model(models):
     base = joint(models, audio_weight=0.5, image_start_step=0)["latents"]
     later = joint(models, audio_weight=0.5, image_start_step=4)["latents"]

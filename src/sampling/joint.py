@@ -71,23 +71,25 @@ def predict_image_noise(image_model, latents, t, view_embeds, guidance_scale, vi
     """sum_v w_v * v^-1(eps(v(z), prompt_v)); with no views, the plain prediction eps(z, prompt)."""
     if not views:
         return image_model.predict_noise(latents, t, view_embeds[0], guidance_scale)
-    total = 0.0
-    for view, weight, embeds in zip(views, view_weights, view_embeds, strict=True):
-        eps = view.inverse_view(image_model.predict_noise(view.view(latents), t, embeds, guidance_scale))
-        total = total + weight * eps
-    return total
+    from src.transformation.registry import combine_view_predictions
+
+    predictions = [image_model.predict_noise(view.view(latents), t, embeds, guidance_scale)
+                   for view, embeds in zip(views, view_embeds, strict=True)]
+    return combine_view_predictions(views, view_weights, predictions)
 
 
 def sample_joint(image_model, audio_model, *, image_prompt="", audio_prompt="", negative_image_prompt="",
                  negative_audio_prompt="", num_inference_steps=100, image_guidance_scale=10.0,
                  audio_guidance_scale=10.0, audio_weight=0.5, image_start_step=10, audio_start_step=0,
                  height=256, width=1024, seed=0, scheduler="ddim", views=None, view_weights=None,
-                 view_prompts=None, progress=True) -> dict:
+                 view_prompts=None, speech_anchor=None, progress=True) -> dict:
     """Denoise one latent with both models. Returns {"latents": (1, 4, H/8, W/8), "unet_calls": {...}}.
 
     `audio_model` may be None (picture only). `views` / `view_weights` / `view_prompts` (one prompt per view,
     default `image_prompt` for all) generalise the picture branch; None means the identity view.
+    `speech_anchor` (src/sampling/speech_anchor.py) replaces or averages the audio prediction with the TTS closed form.
     """
+    from src.sampling.speech_anchor import predict_audio_noise
     from tqdm.auto import tqdm
 
     check_settings(num_inference_steps, image_guidance_scale, audio_guidance_scale, audio_weight,
@@ -108,7 +110,12 @@ def sample_joint(image_model, audio_model, *, image_prompt="", audio_prompt="", 
     shape = (1, image_model.unet.config.in_channels, height // image_model.vae_scale_factor,
              width // image_model.vae_scale_factor)
     latents = initial_noise(seed, shape, sched, image_model.device, image_model.dtype)
+    first_step = 0
+    if speech_anchor is not None:  # SDEdit: start from the speech latent noised to --speech_start_step
+        latents, first_step = speech_anchor.start_latent(sched, latents)
     for i, t in enumerate(tqdm(sched.timesteps, desc="joint denoising", disable=not progress)):
+        if i < first_step:
+            continue
         image_on = i >= image_start_step
         audio_on = audio_model is not None and i >= audio_start_step
         if image_on and audio_on:  # a zero-weight branch contributes nothing: skip its UNet call
@@ -118,7 +125,8 @@ def sample_joint(image_model, audio_model, *, image_prompt="", audio_prompt="", 
             eps_image = predict_image_noise(image_model, x, t, image_embeds, image_guidance_scale, views,
                                             view_weights)
         if audio_on:
-            eps_audio = audio_model.predict_noise(x, t, audio_embeds, audio_guidance_scale).to(latents.device)
+            eps_audio = predict_audio_noise(speech_anchor, audio_model, sched, latents, x, t, audio_embeds,
+                                            audio_guidance_scale)
         if image_on and audio_on:
             eps = (1.0 - w) * eps_image + w * eps_audio
         else:
@@ -178,23 +186,28 @@ def run_joint(args, name: str, seed: int) -> dict:
 
     from src.generation import finish_sample
     from src.outputs import check_targets, prepare, sample_paths
+    from src.sampling.speech_anchor import build_speech_anchor
+    from src.transformation import sample as view_sample
 
     settings = joint_settings(args)
+    views = view_sample.view_settings(args)
     check_settings(**{k: v for k, v in settings.items() if k not in ("image_prompt", "audio_prompt",
                                                                        "negative_image_prompt",
                                                                        "negative_audio_prompt")})
-    paths = sample_paths(args.out_dir, name, latents=args.save_latents)
+    paths = sample_paths(args.out_dir, name, latents=args.save_latents, views=view_sample.count_view_files(views))
     check_targets(paths, args.overwrite)
     image_model, audio_model = load_models(args.image_model, args.audio_model, args.device, args.dtype,
                                            args.lora_path, args.lora_scale)
     vocoder = make_joint_vocoder(args, seed)
 
+    anchor = build_speech_anchor(args, audio_model.vae, args.height, args.width)
     start = time.perf_counter()
-    result = sample_joint(image_model, audio_model, seed=seed, **settings)
+    result = sample_joint(image_model, audio_model, seed=seed, speech_anchor=anchor, **settings, **(views or {}))
     sampling_s = time.perf_counter() - start
     latents = result["latents"]
     picture = image_model.decode_image(latents)
     logmel = audio_model.decode_logmel(latents).cpu().numpy().astype(np.float32)
+    rendered_views = view_sample.render_views(views, picture, latents, audio_model, vocoder)
     if args.crop_image:
         cut = max(1, round(args.width * CROP_FRACTION))
         picture, logmel = picture[:, :-cut], logmel[:, :-cut]
@@ -215,6 +228,8 @@ def run_joint(args, name: str, seed: int) -> dict:
                        "audio": 2 if args.audio_guidance_scale > 1 else 1},
         "sampling_seconds": round(sampling_s, 3),
     }
+    record["settings"].update(view_sample.sample_mode(views, anchor))
+    view_sample.write_view_files(paths, rendered_views)
     if audio_model.lora_info:
         record["lora"] = {k: v for k, v in audio_model.lora_info.items() if k != "phoneme_adapter_config"}
     return finish_sample(args, paths, record, logmel, wav, picture)
