@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -125,6 +126,12 @@ def _mel_basis_torch(device, dtype):
     return torch.from_numpy(mel_basis()).to(device=device, dtype=dtype)
 
 
+def _is_tensor(x) -> bool:
+    """isinstance(x, torch.Tensor) without importing torch (numpy-only callers stay light)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
 def _to_numpy(x) -> np.ndarray:
     if hasattr(x, "detach"):
         return x.detach().float().cpu().numpy()
@@ -163,9 +170,9 @@ def wav_to_logmel(wav):
 # ----------------------------------------------------------------------------------------------- log-mel <-> image
 def logmel_to_image(logmel):
     """Log-mel (256, T), row 0 lowest -> image in [0, 1] (256, T), row 0 highest. numpy or torch (..., 256, T)."""
-    import torch
+    if _is_tensor(logmel):
+        import torch
 
-    if isinstance(logmel, torch.Tensor):
         img = ((logmel - LOG_FLOOR) / (LOG_CEIL - LOG_FLOOR)).clamp(0.0, 1.0)
         return torch.flip(img, dims=[-2])
     img = np.clip((np.asarray(logmel, dtype=np.float32) - LOG_FLOOR) / (LOG_CEIL - LOG_FLOOR), 0.0, 1.0)
@@ -174,9 +181,9 @@ def logmel_to_image(logmel):
 
 def image_to_logmel(image):
     """Inverse of `logmel_to_image`. Accepts (H, W) or (C, H, W) (channels averaged); numpy or torch."""
-    import torch
+    if _is_tensor(image):
+        import torch
 
-    if isinstance(image, torch.Tensor):
         img = image.float()
         if img.dim() >= 3 and img.shape[-3] in (1, 3):
             img = img.mean(dim=-3)
@@ -251,13 +258,17 @@ def load_spectrogram(path: str | Path) -> np.ndarray:
     raise SpectrogramError(f"{path}: unsupported spectrogram type (use .npy or .png)")
 
 
-# The vocoders live next door so that this module stays readable; re-exported here as the one audio core.
-from src.models.components.vocoders import (  # noqa: E402
-    GriffinLim,
-    HiFiGAN,
-    VocoderUnavailable,
-    load_vocoder,
-    logmel_to_wav,
-)
+# The vocoders live next door so that this module stays readable; they are re-exported here as part of the one
+# audio core, imported on first use so that numpy-only work (loading and checking spectrograms) never pays for torch.
+_VOCODER_NAMES = ("GriffinLim", "HiFiGAN", "VocoderUnavailable", "load_vocoder", "logmel_to_wav")
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+
+def __getattr__(name):
+    if name in _VOCODER_NAMES:
+        from src.models.components import vocoders
+
+        return getattr(vocoders, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = [name for name in dir() if not name.startswith("_")] + list(_VOCODER_NAMES)

@@ -232,7 +232,8 @@ def resolve_model_file(model: str, filename: str, subfolder: str) -> Path:
     if local.is_dir():
         path = local / subfolder / filename
         if not path.is_file():
-            raise VocoderUnavailable(f"{path} not found (local model folder '{model}' has no {subfolder}/{filename})")
+            raise VocoderUnavailable(f"{path} not found: the local model folder '{model}' has no HiFi-GAN "
+                                     f"({subfolder}/{filename}); pass an Auffusion folder or use --vocoder griffinlim")
         return path
     from huggingface_hub import hf_hub_download
 
@@ -257,10 +258,16 @@ class HiFiGAN:
 
     @classmethod
     def from_pretrained(cls, model: str = DEFAULT_AUDIO_MODEL, subfolder: str = "vocoder", device=None, dtype=None):
-        config = json.loads(resolve_model_file(model, "config.json", subfolder).read_text())
-        ckpt = torch.load(resolve_model_file(model, "vocoder.pt", subfolder), map_location="cpu", weights_only=True)
-        generator = HiFiGANGenerator(config)
-        generator.load_state_dict(fold_weight_norm(ckpt.get("generator", ckpt)))
+        config_path = resolve_model_file(model, "config.json", subfolder)
+        weights_path = resolve_model_file(model, "vocoder.pt", subfolder)
+        try:
+            generator = HiFiGANGenerator(json.loads(config_path.read_text()))
+            ckpt = torch.load(weights_path, map_location="cpu", weights_only=True)
+            generator.load_state_dict(fold_weight_norm(ckpt.get("generator", ckpt)))
+        except Exception as exc:  # corrupt file, wrong architecture, foreign checkpoint
+            reason = " ".join(str(exc).split())[:200]
+            raise VocoderUnavailable(f"HiFi-GAN in '{model}' could not be loaded: {type(exc).__name__}: {reason}") \
+                from None
         return cls(generator, device=device, dtype=dtype)
 
     @torch.no_grad()

@@ -1,0 +1,99 @@
+#!/usr/bin/env python
+"""Turn spectrograms (.npy log-mel or .png spectrogram image, or a folder of them) into 16 kHz wavs."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from src.models import DEFAULT_AUDIO_MODEL
+
+VOCODERS = ("auto", "hifigan", "griffinlim")
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line on stderr (exit 2) instead of usage + error."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(
+        description="Decode spectrograms to audio. A .npy file is a float32 log-mel of shape (256, T), row 0 the "
+                    "lowest band (Auffusion's convention: 16 kHz, hop 160, so T frames = T*160 samples); a .png is a "
+                    "spectrogram image 256 pixels high, low frequencies at the bottom. Writes OUT_DIR/<stem>.wav "
+                    "(16 kHz, 16-bit PCM).")
+    parser.add_argument("--spec_path", required=True,
+                        help="a .npy or .png spectrogram, or a folder: every .npy/.png directly inside it is decoded")
+    parser.add_argument("--out_dir", required=True, help="folder for the wavs (created if missing)")
+    parser.add_argument("--vocoder", default="auto",
+                        help="auto (default): HiFi-GAN if its weights load, else Griffin-Lim with a notice; "
+                             "hifigan: Auffusion's HiFi-GAN, error if its weights are not available; "
+                             "griffinlim: weight-free phase reconstruction")
+    parser.add_argument("--griffinlim_iters", type=int, default=None,
+                        help="Griffin-Lim iterations (default 20; more is slower and slightly cleaner)")
+    parser.add_argument("--audio_model", default=DEFAULT_AUDIO_MODEL,
+                        help="Auffusion model holding the HiFi-GAN (its vocoder/config.json + vocoder/vocoder.pt): "
+                             f"a Hugging Face hub id or a local folder (default {DEFAULT_AUDIO_MODEL})")
+    parser.add_argument("--device", default=None,
+                        help="torch device, e.g. cpu, cuda, cuda:1 (default: cuda when available, else cpu)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace existing wavs in OUT_DIR (by default an existing wav stops the run, nothing "
+                             "is written)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def check_device(name: str | None):
+    import torch
+
+    if name is None:
+        return None
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"--device '{name}' is not a torch device (e.g. cpu, cuda, cuda:0)") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: CUDA is not available on this machine")
+    return device
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.vocoder not in VOCODERS:
+        parser.error(f"unknown --vocoder '{args.vocoder}' (choose {', '.join(VOCODERS)})")
+    if args.griffinlim_iters is not None and args.griffinlim_iters < 1:
+        parser.error("--griffinlim_iters must be at least 1")
+
+    from src.decode import DecodeError, SpectrogramError, collect_spectrograms, decode_files, load_all, one_line
+    from src.decode import plan_outputs
+
+    try:
+        plan = plan_outputs(collect_spectrograms(args.spec_path), args.out_dir, args.overwrite)
+        logmels = load_all(plan)
+    except (DecodeError, SpectrogramError) as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 2
+
+    from src.models.components.vocoders import VocoderUnavailable, load_vocoder
+
+    try:
+        device = check_device(args.device)
+        vocoder = load_vocoder(args.vocoder, model=args.audio_model, device=device,
+                               griffinlim_iters=args.griffinlim_iters)
+    except ValueError as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 2
+    except VocoderUnavailable as exc:
+        print(f"error: {one_line(exc)}", file=sys.stderr)
+        return 1
+
+    written = decode_files(plan, logmels, vocoder, progress=not args.quiet)
+    for path in written:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
