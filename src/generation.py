@@ -21,9 +21,12 @@ def user_error_types() -> tuple:
     from src.models.components.auffusion_converter import SpectrogramError
     from src.outputs import OutputError
     from src.sampling.imprint import PictureError
+    from src.sampling.speech_anchor import SpeechAnchorError
     from src.speech.tts import TTSError
+    from src.transformation import ViewError
 
-    types = [GenerationError, ASRUnavailable, SpectrogramError, OutputError, PictureError, TTSError]
+    types = [GenerationError, ASRUnavailable, SpectrogramError, OutputError, PictureError, TTSError, ViewError,
+             SpeechAnchorError]
     if "src.models.components.vocoders" in sys.modules:
         types.append(sys.modules["src.models.components.vocoders"].VocoderUnavailable)
     if "src.guidance.base" in sys.modules:  # joint diffusion: bad settings, weights not available here
@@ -114,11 +117,14 @@ def generate_picture_with_sd(args, seed: int) -> np.ndarray:
     if generate is None:
         raise GenerationError("this version's Stable Diffusion wrapper cannot make a picture alone; "
                               "pass a picture with --image PICTURE")
+    from src.guidance.base import ModelUnavailable
+
     try:
-        image = generate(" ".join(args.image_prompt), height=256, width=1024, seed=seed, device=args.device)
-    except (OSError, EnvironmentError) as exc:
-        raise GenerationError(f"Stable Diffusion weights are not available ({type(exc).__name__}); "
-                              "pass a picture with --image PICTURE") from None
+        image = generate(" ".join(args.image_prompt), height=256, width=1024, seed=seed, device=args.device,
+                         model=getattr(args, "image_model", None))
+    except (ModelUnavailable, OSError) as exc:
+        raise GenerationError(f"--image_prompt without --image needs Stable Diffusion weights, which are not "
+                              f"available here ({str(exc)[:120]}); pass a picture with --image PICTURE") from None
     from src.sampling.imprint import load_picture
 
     return load_picture(image)

@@ -111,3 +111,64 @@ def test_tts_speech_becomes_a_canvas_spectrogram():
     assert logmel[:, :100].max() > C.LOG_FLOOR + 3  # speech at the start, silence padding at the end
     with pytest.raises(SpeechAnchorError, match="longer than"):
         speak_logmel("one two three four five six seven eight nine ten " * 4)
+
+
+# ----------------------------------------------------------------------------------------------- in the joint loop
+@pytest.fixture(scope="module")
+def models(tiny_sd_dir, tiny_auffusion_dir):
+    from src.guidance.auffusion import Auffusion
+    from src.guidance.stable_diffusion import StableDiffusion
+
+    return StableDiffusion(str(tiny_sd_dir), device="cpu"), Auffusion(str(tiny_auffusion_dir), device="cpu")
+
+
+def joint(models, **kw):
+    from src.sampling.joint import sample_joint
+
+    settings = dict(image_prompt="a red cat", audio_prompt="hello", num_inference_steps=4, image_start_step=1,
+                    height=HEIGHT, width=WIDTH, seed=2, progress=False)
+    return sample_joint(*models, **{**settings, **kw})
+
+
+def test_joint_loop_with_audio_weight_one_and_zero(models):
+    from src.sampling.joint import initial_noise, make_scheduler
+
+    image_model, audio_model = models
+    z_s = encode_speech_latent(audio_model.vae, chirp_logmel(), HEIGHT, WIDTH)
+    anchor = SpeechAnchor(z_s, "tts")
+    out = joint(models, audio_weight=1.0, speech_anchor=anchor)
+    assert out["unet_calls"]["total"] == 0  # the closed form needs no UNet
+    scheduler = make_scheduler(image_model.scheduler_config, "ddim")
+    scheduler.set_timesteps(4)
+    noise = initial_noise(2, z_s.shape, scheduler, "cpu", torch.float32)
+    abar0, abar_first = float(scheduler.alphas_cumprod[0]), float(scheduler.alphas_cumprod[scheduler.timesteps[0]])
+    expected = abar0 ** 0.5 * z_s + (1 - abar0) ** 0.5 * anchor_noise(noise, z_s, abar_first)
+    assert torch.allclose(out["latents"], expected, atol=1e-4, rtol=1e-4)
+    # audio_weight 0: the audio branch is never used, so the result is the image-only run
+    image_only = joint(models, audio_weight=0.0, image_start_step=0)["latents"]
+    assert torch.equal(joint(models, audio_weight=0.0, image_start_step=0, speech_anchor=anchor)["latents"], image_only)
+    # both: Auffusion is called at every step and averaged in; SDEdit start skips the first steps
+    both = joint(models, audio_weight=1.0, speech_anchor=SpeechAnchor(z_s, "both", start_step=2))
+    assert both["unet_calls"]["audio"] == 2 and not torch.allclose(both["latents"], out["latents"])
+
+
+def test_cli_records_the_mode(tmp_path, tiny_sd_dir, tiny_auffusion_dir):
+    import json
+
+    pytest.importorskip("piper")
+    import imprint_joint_denoise as cli
+
+    out = tmp_path / "out"
+    argv = ["--method", "joint", "--image_model", str(tiny_sd_dir), "--audio_model", str(tiny_auffusion_dir),
+            "--image_prompt", "a red cat", "--audio_prompt", "hello there", "--num_inference_steps", "3",
+            "--image_start_step", "1", "--height", str(HEIGHT), "--width", str(WIDTH), "--out_dir", str(out),
+            "--vocoder", "griffinlim", "--griffinlim_iters", "2", "--no_eval", "--audio_source", "tts",
+            "--speech_start_step", "1"]
+    assert cli.main(argv) == 0
+    record = json.loads((out / "000000.json").read_text())
+    assert record["settings"]["audio_source"] == "tts"
+    assert record["settings"]["speech_anchor"] == {"audio_source": "tts", "speech_start_step": 1,
+                                                   "experimental": True}
+    assert record["unet_calls"]["audio"] == 0
+    with pytest.raises(SystemExit):
+        cli.main(argv[:-2] + ["--audio_source", "auffusion", "--speech_start_step", "1"])

@@ -108,3 +108,72 @@ def test_registry_names_every_view():
                           "low_pass", "high_pass"}
     with pytest.raises(ViewError, match="latent"):
         get_view("flip").view(torch.zeros(32, 128))
+
+
+# ----------------------------------------------------------------------------------------------- in the joint loop
+H, W, STEPS = 64, 256, 2  # tiny models: latent 8 x 32
+
+
+@pytest.fixture(scope="module")
+def models(tiny_sd_dir, tiny_auffusion_dir):
+    from src.guidance.auffusion import Auffusion
+    from src.guidance.stable_diffusion import StableDiffusion
+
+    return StableDiffusion(str(tiny_sd_dir), device="cpu"), Auffusion(str(tiny_auffusion_dir), device="cpu")
+
+
+def test_identity_view_in_the_loop_is_the_plain_result(models):
+    from src.sampling.joint import sample_joint
+
+    settings = dict(image_prompt="a red cat", audio_prompt="hello", num_inference_steps=STEPS, image_start_step=1,
+                    height=H, width=W, seed=3, progress=False)
+    plain = sample_joint(*models, **settings)["latents"]
+    views, weights = build_views(["identity"])
+    viewed = sample_joint(*models, views=views, view_weights=weights, **settings)["latents"]
+    assert torch.equal(plain, viewed)
+
+
+def cli_args(sd, au, out_dir, *extra):
+    return ["--method", "joint", "--image_model", str(sd), "--audio_model", str(au), "--image_prompt", "a red cat",
+            "--audio_prompt", "hello there", "--num_inference_steps", str(STEPS), "--image_start_step", "1",
+            "--height", str(H), "--width", str(W), "--out_dir", str(out_dir), "--vocoder", "griffinlim",
+            "--griffinlim_iters", "2", "--no_eval", "--save_latents", *extra]
+
+
+def test_cli_views(tmp_path, tiny_sd_dir, tiny_auffusion_dir, capsys):
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    import imprint_joint_denoise as cli
+
+    assert cli.main(cli_args(tiny_sd_dir, tiny_auffusion_dir, tmp_path / "plain")) == 0
+    assert cli.main(cli_args(tiny_sd_dir, tiny_auffusion_dir, tmp_path / "identity", "--views", "identity")) == 0
+    plain, identity = tmp_path / "plain", tmp_path / "identity"
+    assert np.array_equal(np.load(plain / "000000_latents.npy"), np.load(identity / "000000_latents.npy"))
+    assert {p.name for p in plain.iterdir()} == {p.name for p in identity.iterdir()}  # no view files
+
+    out = tmp_path / "anagram"
+    assert cli.main(cli_args(tiny_sd_dir, tiny_auffusion_dir, out, "--views", "identity", "flip",
+                             "--image_prompt", "a red cat", "a blue dog", "--view_weights", "0.25", "0.75")) == 0
+    for k in (0, 1):
+        assert (out / f"000000_view{k}_img.png").is_file() and (out / f"000000_view{k}.wav").is_file()
+    img = np.asarray(Image.open(out / "000000_img.png"))
+    assert np.array_equal(np.asarray(Image.open(out / "000000_view0_img.png")), img)
+    assert np.array_equal(np.asarray(Image.open(out / "000000_view1_img.png")), img[::-1])
+    settings = json.loads((out / "000000.json").read_text())["settings"]
+    assert settings["views"] == ["identity", "flip"] and settings["view_weights"] == [0.25, 0.75]
+    assert settings["view_prompts"] == ["a red cat", "a blue dog"] and settings["audio_source"] == "auffusion"
+
+    assert not np.array_equal(np.load(out / "000000_latents.npy"), np.load(plain / "000000_latents.npy"))
+
+    capsys.readouterr()
+    bad = tmp_path / "bad"
+    with pytest.raises(SystemExit):
+        cli.main(cli_args(tiny_sd_dir, tiny_auffusion_dir, bad, "--views", "swap", "flip", "--view_weights", "0.9",
+                          "0.9"))
+    assert "sum to 1" in capsys.readouterr().err and not bad.exists()
+    with pytest.raises(SystemExit):
+        cli.main(cli_args(tiny_sd_dir, tiny_auffusion_dir, bad, "--views", "patch_rotate", "--width", "240"))
+    assert "multiple of the height" in capsys.readouterr().err and not bad.exists()

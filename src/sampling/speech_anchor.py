@@ -133,3 +133,11 @@ def build_speech_anchor(args, vae, height: int, width: int, logmel=None) -> Spee
         logmel = speak_logmel(args.audio_prompt, tts=getattr(args, "tts", None) or "piper")
     z_s = encode_speech_latent(vae, logmel, height, width)
     return SpeechAnchor(z_s, source, getattr(args, "speech_start_step", None))
+
+
+def predict_audio_noise(anchor, audio_model, scheduler, latents, model_input, t, embeds, guidance_scale):
+    """The joint loop's audio term: Auffusion's guided prediction, the closed form, or their average."""
+    eps_model = None
+    if anchor is None or anchor.needs_audio_unet:
+        eps_model = audio_model.predict_noise(model_input, t, embeds, guidance_scale).to(latents.device)
+    return eps_model if anchor is None else anchor.predict(scheduler, latents, t, eps_model)
