@@ -202,11 +202,14 @@ def summary_row(out_dir, job: Job, status: str, message: str) -> dict:
 def apply_ranking(out_dir, records: list[dict], rank_by: str, keep: int | None, per_row: bool) -> None:
     """Rank by the metric (within each CSV row when it drew several samples); move all but the best `keep`."""
     key, higher_is_better = RANK_METRICS[rank_by]
+    if not any(is_number(rec.get(key)) for rec in records):
+        print(f"warning: no sample has a {key} score (is its model available?); nothing ranked, everything kept")
+        return
     groups: dict[int, list[dict]] = {}
     for rec in records:
         groups.setdefault(rec["row"] if per_row else 0, []).append(rec)
     for group in groups.values():
-        scored = [r for r in group if isinstance(r.get(key), (int, float)) and not isinstance(r.get(key), bool)]
+        scored = [r for r in group if is_number(r.get(key))]
         scored.sort(key=lambda r: (-r[key] if higher_is_better else r[key], r["name"]))
         for rank, rec in enumerate(scored, start=1):
             rec["rank"] = rank
@@ -215,6 +218,10 @@ def apply_ranking(out_dir, records: list[dict], rank_by: str, keep: int | None, 
             rec.setdefault("rank", "")
             rec.setdefault("kept", keep is None)
             move_sample(out_dir, rec["name"], keep_it=bool(rec["kept"]))
+
+
+def is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value  # not NaN
 
 
 def move_sample(out_dir, name: str, keep_it: bool) -> None:

@@ -143,3 +143,15 @@ def test_two_processes_match_one(tmp_path):
             assert (tmp_path / "one" / f"{name}{suffix}").read_bytes() == (tmp_path / "two" / f"{name}{suffix}"
                                                                            ).read_bytes(), name + suffix
     assert [r["name"] for r in read_summary(tmp_path / "two")] == ["000000", "000001"]
+
+
+def test_ranking_without_scores_keeps_everything(tmp_path, monkeypatch, capsys):
+    import src.generation
+
+    monkeypatch.setattr(src.generation, "generate_sample", fake_generate([]))
+    csv_path = write_csv(tmp_path / "p.csv", [{"image_prompt": "a cat", "audio_prompt": "hello"}])
+    out = tmp_path / "out"
+    assert cli.main(["--prompts_csv", str(csv_path), "--out_dir", str(out), "--num_samples", "2", "--rank_by", "clip",
+                     "--keep", "1"]) == 0
+    assert "nothing ranked" in capsys.readouterr().out
+    assert not (out / "not_kept").exists() and len(list(out.glob("*.json"))) == 2
