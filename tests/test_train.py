@@ -115,9 +115,11 @@ def test_phoneme_mode_trains_and_its_adapter_loads(tiny_auffusion_dir, tmp_path)
 
     out = tmp_path / "run"
     manifest = make_dataset(tmp_path / "data")
-    assert run(tiny_auffusion_dir, manifest, out, "--cond_type", "phoneme", "--steps", 4, "--lr", 1e-3,
-               "--save_every", 0) == 0
+    options = ["--cond_type", "phoneme", "--steps", 4, "--lr", 1e-3, "--save_every", 0, "--seed", 7]
+    assert run(tiny_auffusion_dir, manifest, out, *options) == 0
     assert len(read_losses(out)) == 4
+    assert run(tiny_auffusion_dir, manifest, tmp_path / "again", *options) == 0  # --seed makes runs repeatable
+    assert read_losses(tmp_path / "again") == read_losses(out)
     info = lora.read_lora_info(out)
     assert info["cond_type"] == "phoneme" and info["phoneme_adapter_file"]
     adapter = lora.load_phoneme_adapter(out)
