@@ -155,3 +155,17 @@ def test_ranking_without_scores_keeps_everything(tmp_path, monkeypatch, capsys):
                      "--keep", "1"]) == 0
     assert "nothing ranked" in capsys.readouterr().out
     assert not (out / "not_kept").exists() and len(list(out.glob("*.json"))) == 2
+
+
+def test_joint_rows_equal_single_runs(tmp_path, tiny_sd_dir, tiny_auffusion_dir):
+    common = ["--method", "joint", "--image_model", str(tiny_sd_dir), "--audio_model", str(tiny_auffusion_dir),
+              "--num_inference_steps", "2", "--image_start_step", "1", "--height", "64", "--width", "256",
+              "--vocoder", "griffinlim", "--griffinlim_iters", "2", "--no_eval", "--save_latents", "--seed", "10"]
+    csv_path = write_csv(tmp_path / "p.csv", [{"image_prompt": "a red cat", "audio_prompt": "hello"},
+                                              {"image_prompt": "a dog", "audio_prompt": "woof", "name": "dog"}])
+    assert cli.main(common + ["--prompts_csv", str(csv_path), "--out_dir", str(tmp_path / "batch")]) == 0
+    assert cli.main(common[:-1] + ["11", "--image_prompt", "a dog", "--audio_prompt", "woof", "--name", "dog",
+                                   "--out_dir", str(tmp_path / "single")]) == 0
+    assert np.array_equal(np.load(tmp_path / "batch" / "dog_latents.npy"),
+                          np.load(tmp_path / "single" / "dog_latents.npy"))
+    assert (tmp_path / "batch" / "000000_latents.npy").is_file()
