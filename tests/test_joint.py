@@ -177,6 +177,26 @@ def test_lora_changes_output_scale_zero_restores_base_and_matches_diffusers(tmp_
     assert rel_err(results[1.0], pipe_latents(pipe, "hello there", 5.0)) <= 1e-4
 
 
+def test_phoneme_lora_encodes_audio_prompts_with_its_adapter(tmp_path, tiny_auffusion_dir, models):
+    from peft import LoraConfig
+
+    from src.lora import encode_phoneme_prompts, make_phoneme_adapter, save_lora
+
+    unet = models[1].unet.__class__.from_config(models[1].unet.config)
+    config = LoraConfig(r=2, lora_alpha=2, target_modules=["to_q", "to_v"])
+    unet.add_adapter(config)
+    torch.manual_seed(0)
+    adapter = make_phoneme_adapter(text_width=models[1].text_encoder.config.hidden_size, hidden=32, layers=1,
+                                   heads=2)
+    save_lora(tmp_path / "phoneme_lora", unet, config, phoneme_adapter=adapter)
+    audio = Auffusion(str(tiny_auffusion_dir), device="cpu")
+    audio.load_lora(tmp_path / "phoneme_lora")
+    states = audio.encode_prompts("hello there")
+    expected = torch.cat([encode_phoneme_prompts(adapter.eval(), [t]) for t in ("", "hello there")])
+    assert states.shape == expected.shape and torch.allclose(states, expected, atol=1e-5)
+    assert not torch.allclose(states, models[1].encode_prompts("hello there"))
+
+
 def test_lora_for_another_architecture_is_refused(tmp_path, tiny_auffusion_dir, models):
     other = dict(models[1].unet.config)
     other.update(cross_attention_dim=16)
