@@ -109,6 +109,11 @@ def test_resume_repeats_the_uninterrupted_run(tiny_auffusion_dir, tmp_path):
     assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
     assert (resumed / lora.BASE_WEIGHTS_NAME).is_file()
 
+    # resuming inside the same folder rewrites loss.csv to exactly what it was
+    before = (full / "loss.csv").read_text()
+    assert run(tiny_auffusion_dir, manifest, full, *options, "--resume", full / "checkpoints" / "step_3") == 0
+    assert (full / "loss.csv").read_text() == before
+
 
 def test_phoneme_mode_trains_and_its_adapter_loads(tiny_auffusion_dir, tmp_path):
     from diffusers import UNet2DConditionModel

@@ -125,12 +125,17 @@ class LossLog:
         with open(self.path, "w", newline="") as f:
             writer = csv.writer(f)
             writer.writerow(["step", "loss", "lr"])
-            writer.writerows(self.rows)
+            writer.writerows(self._format(row) for row in self.rows)
+
+    @staticmethod
+    def _format(row: tuple[int, float, float]) -> list:
+        step, loss, lr = row
+        return [step, f"{loss:.6f}", f"{lr:.3e}"]
 
     def append(self, step: int, loss: float, lr: float) -> None:
         self.rows.append((step, loss, lr))
         with open(self.path, "a", newline="") as f:
-            csv.writer(f).writerow([step, f"{loss:.6f}", f"{lr:.3e}"])
+            csv.writer(f).writerow(self._format((step, loss, lr)))
 
     def plot(self) -> Path | None:
         """O/loss.png: raw loss and a running mean. Skipped with a notice when matplotlib is missing."""
