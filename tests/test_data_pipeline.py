@@ -216,3 +216,20 @@ def test_the_manifest_trains_one_step(build, tiny_auffusion_dir, tmp_path):
     rows = read_rows(tmp_path / "run" / "loss.csv")
     assert len(rows) == 1 and np.isfinite(float(rows[0]["loss"]))
     assert (tmp_path / "run" / "pytorch_lora_weights.safetensors").is_file()
+
+
+def test_tts_stretch_respeaks_slower_and_reruns_notice_changed_settings(tmp_path):
+    from src.dataset.layout import BuildLayout
+    from src.dataset.synthesis import speak_prompts
+    from src.models.components.auffusion_converter import N_SAMPLES, load_wav
+
+    layout = BuildLayout(tmp_path)
+    prompts = [("000000", "green, apple, river, chair, seven, happy")]
+    assert speak_prompts(layout, prompts, progress=False).done == ["000000"]
+    normal = len(load_wav(layout.raw_wav("000000")))
+    assert speak_prompts(layout, prompts, progress=False).skipped == ["000000"]
+    fit = dict(fill=0.9, max_stretch=1.5, max_compress=1.25)
+    assert speak_prompts(layout, prompts, progress=False, fit=fit).done == ["000000"]
+    stretched = len(load_wav(layout.raw_wav("000000")))
+    assert stretched > 1.3 * normal and stretched < N_SAMPLES
+    assert speak_prompts(layout, prompts, progress=False, fit=fit).skipped == ["000000"]

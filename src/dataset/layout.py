@@ -59,9 +59,9 @@ class BuildLayout:
     def raw_wav(self, clip_id: str) -> Path:
         return self.raw_wav_dir / f"{clip_id}.wav"
 
-    def raw_text(self, clip_id: str) -> Path:
-        """The text a raw wav was spoken from (lets reruns notice changed prompts)."""
-        return self.raw_wav_dir / f"{clip_id}.txt"
+    def raw_info(self, clip_id: str) -> Path:
+        """What a raw wav was spoken from: text, backend, settings (lets reruns notice changes)."""
+        return self.raw_wav_dir / f"{clip_id}.json"
 
     def wav(self, clip_id: str) -> Path:
         return self.wav_dir / f"{clip_id}.wav"

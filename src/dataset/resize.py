@@ -1,7 +1,9 @@
 """Step 3: fit each raw clip onto the 10.24 s canvas: 16 kHz mono, peak-normalised, exactly N_SAMPLES long.
 
 Short clips are zero-padded at the end; with `stretch` they are first slowed down (phase-vocoder time
-stretch, pitch kept) so the speech fills `fill` of the canvas, by at most `max_stretch`. Clips longer than the
+stretch, pitch kept) so the speech fills `fill` of the canvas, by at most `max_stretch`. That costs
+intelligibility (Whisper WER on Piper word lists 0.22 -> 0.48 at 1.5x); generate_tts.py --stretch slows the
+TTS itself instead, after which nothing is left to stretch here. Clips longer than the
 canvas are sped up to fit when that needs at most `max_compress` (policy "compress"), otherwise refused;
 policy "refuse" refuses every clip that does not fit. Refused clips get no wav and are left out downstream.
 """
@@ -28,6 +30,14 @@ def time_stretch(wav: np.ndarray, factor: float) -> np.ndarray:
     return librosa.effects.time_stretch(np.asarray(wav, dtype=np.float32), rate=1.0 / factor).astype(np.float32)
 
 
+def fill_factor(n_samples: int, fill: float = 0.9, max_stretch: float = 1.5, max_compress: float = 1.25) -> float:
+    """How much longer a clip of `n_samples` should be to fill `fill` of the canvas, limited to
+    [1 / max_compress, max_stretch]."""
+    from src.models.components.auffusion_converter import N_SAMPLES
+
+    return min(max_stretch, max(1.0 / max_compress, fill * N_SAMPLES / max(n_samples, 1)))
+
+
 def fit_to_canvas(wav: np.ndarray, stretch: bool = False, fill: float = 0.9, max_stretch: float = 1.5,
                   too_long: str = "compress", max_compress: float = 1.25) -> tuple[np.ndarray, str]:
     """Return (canvas wav of exactly N_SAMPLES, what was done: 'padded' / 'stretched x1.23' / 'compressed x1.10')."""
@@ -46,7 +56,7 @@ def fit_to_canvas(wav: np.ndarray, stretch: bool = False, fill: float = 0.9, max
             raise ClipRefused(f"{seconds} would need {factor:.2f}x compression (max {max_compress})")
         wav, action = time_stretch(wav, 1.0 / factor), f"compressed x{factor:.2f}"
     elif stretch:
-        factor = min(max_stretch, fill * N_SAMPLES / len(wav))
+        factor = fill_factor(len(wav), fill, max_stretch, max_compress)
         if factor > 1.01:
             wav, action = time_stretch(wav, factor), f"stretched x{factor:.2f}"
     return pad_or_trim(peak_normalize(wav)), action

@@ -127,4 +127,7 @@ def synthesize(text: str, backend: str = "piper", **options) -> np.ndarray:
     wav = fn(text, **options)
     if wav.size == 0 or not np.isfinite(wav).all():
         raise TTSError(f"{backend} produced no usable audio for {text!r}")
+    peak = float(np.abs(wav).max())
+    if peak > 1.0:  # resampling can overshoot full scale a little; scale down rather than clip later
+        wav = wav / peak
     return wav.astype(np.float32)
