@@ -84,22 +84,35 @@ class GriffinLim:
         from src.models.components.auffusion_converter import mel_basis
 
         basis = torch.from_numpy(mel_basis()).to(self.device)
-        with warnings.catch_warnings():  # "sparse CSR support is in beta": the two products used here are stable
+        with warnings.catch_warnings():  # "sparse CSR support is in beta": the product used here is stable
             warnings.simplefilter("ignore", UserWarning)
-            self.basis, self.basis_t = basis.to_sparse_csr(), basis.T.contiguous().to_sparse_csr()
-        column_sums = basis.sum(dim=0, keepdim=True).T  # (1025, 1); 0 for the 8 kHz bin no band covers
-        self.inv_column_sums = torch.where(column_sums > 0, 1.0 / column_sums.clamp(min=1e-12), 0.0)
-        self.inv_row_sums = 1.0 / basis.sum(dim=1, keepdim=True)  # (256, 1)
+            self.basis = basis.to_sparse_csr()
+        # Each FFT bin lies in at most two neighbouring triangles, `lower` and `lower + 1`; spreading band values
+        # back to bins is then two gathers, which (unlike a sparse product) writes frames x bins contiguously.
+        bins = torch.arange(basis.shape[1], device=self.device)
+        self.lower = (basis > 0).float().argmax(dim=0)
+        self.upper = (self.lower + 1).clamp(max=basis.shape[0] - 1)
+        lower_w, upper_w = basis[self.lower, bins], torch.where(self.upper > self.lower, basis[self.upper, bins], 0.0)
+        assert torch.equal((basis > 0).sum(dim=0), (lower_w > 0).int() + (upper_w > 0).int()), "non-triangular basis"
+        total = lower_w + upper_w  # 0 for the 8 kHz bin no band covers: it stays silent
+        self.lower_w = torch.where(total > 0, lower_w / total.clamp(min=1e-12), 0.0)
+        self.upper_w = torch.where(total > 0, upper_w / total.clamp(min=1e-12), 0.0)
+        self.inv_band_area = 1.0 / basis.sum(dim=1)  # (256,)
+
+    def spread_to_bins(self, band_values: torch.Tensor) -> torch.Tensor:
+        """(N, 256) per-band values -> (N, 1025): each bin gets its bands' values weighted by its filter weights."""
+        return torch.addcmul(band_values.index_select(1, self.lower) * self.lower_w,
+                             band_values.index_select(1, self.upper), self.upper_w)
 
     def band_gain(self, mag: torch.Tensor, mel: torch.Tensor, floor: torch.Tensor, steps: int) -> torch.Tensor:
-        """Per-bin factors g (1025, N) with basis @ (g * mag) ~= mel (256, N): multiplicative (KL) updates.
+        """Per-bin factors g (N, 1025) with mel_of(g * mag) ~= mel (N, 256): multiplicative (KL) updates.
 
         `floor` marks bands at the log floor, where any energy up to `mel` is accepted."""
         gain = None
         for _ in range(steps):
-            now = torch.sparse.mm(self.basis, mag if gain is None else mag * gain)
+            now = torch.sparse.mm(self.basis, (mag if gain is None else mag * gain).T).T
             ratio = torch.where(floor & (now < mel), 1.0, mel / now.clamp(min=1e-12))
-            step = torch.sparse.mm(self.basis_t, ratio).mul_(self.inv_column_sums)
+            step = self.spread_to_bins(ratio.contiguous())
             gain = step if gain is None else gain.mul_(step)
         return gain
 
@@ -119,28 +132,23 @@ class GriffinLim:
         x, single = _as_batch(logmel)
         x = x.to(self.device, torch.float32)
         n_batch, n_mels, n_frames = x.shape
-        mel = torch.exp(x).transpose(0, 1).reshape(n_mels, -1)  # (256, B*T): one column per frame
-        floor = (x <= LOG_FLOOR + 1e-4).transpose(0, 1).reshape(n_mels, -1)
-        flat = torch.sparse.mm(self.basis_t, mel * self.inv_row_sums) * self.inv_column_sums  # flat within bands
-        mag = flat.add_(1e-10)
-        mag = mag * self.band_gain(mag, mel, floor, self.init_fit_steps)
-
-        def to_frames(columns):  # (1025, B*T) -> (B, T, 1025) view
-            return columns.reshape(-1, n_batch, n_frames).permute(1, 2, 0)
+        mel = torch.exp(x).transpose(1, 2).reshape(-1, n_mels)  # (B*T, 256): one row per frame
+        floor = (x <= LOG_FLOOR + 1e-4).transpose(1, 2).reshape(-1, n_mels)
+        mag = self.spread_to_bins(mel * self.inv_band_area).add_(1e-10)  # flat inside each band
+        mag = (mag * self.band_gain(mag, mel, floor, self.init_fit_steps)).reshape(n_batch, n_frames, -1)
 
         window = torch.hann_window(WINDOW, device=self.device)
         envelope = _window_envelope(window, n_frames)
         gen = torch.Generator(device="cpu").manual_seed(self.seed)
-        phase = (torch.rand(n_batch, n_frames, mag.shape[0], generator=gen) * (2 * np.pi)).to(self.device)
-        spec = torch.polar(to_frames(mag).contiguous(), phase)
+        phase = (torch.rand(mag.shape, generator=gen) * (2 * np.pi)).to(self.device)
+        spec = torch.polar(mag, phase)
         prev = torch.zeros_like(spec)
         for _ in range(self.n_iter):
             rebuilt = _frames_spectrum(_overlap_add(spec, window, envelope), window)
             spec = torch.add(rebuilt, prev, alpha=-self.momentum / (1 + self.momentum))
             prev = rebuilt
-            current = (spec.real.square() + spec.imag.square()).sqrt_().add_(1e-10)
-            columns = current.permute(2, 0, 1).reshape(mag.shape[0], -1)
-            spec = spec * to_frames(self.band_gain(columns, mel, floor, self.fit_steps))
+            current = (spec.real.square() + spec.imag.square()).sqrt_().add_(1e-10).reshape(mel.shape[0], -1)
+            spec = spec * self.band_gain(current, mel, floor, self.fit_steps).reshape(spec.shape)
         wav = _overlap_add(spec, window, envelope)[:, OFFSET:OFFSET + n_frames * HOP]
         out = wav.cpu().numpy().astype(np.float32)
         return out[0] if single else out
