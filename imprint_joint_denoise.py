@@ -164,12 +164,12 @@ def run_batch_cli(args: argparse.Namespace) -> int:
         def error(self, message):
             raise BatchError(f"{args.prompts_csv} {self.where}: {message}")
 
-    if args.rank_by is None and args.keep is not None:
-        print("error: --keep needs --rank_by wer|r|clip", file=sys.stderr)
-        return 2
-    if args.keep is not None and args.keep < 1 or args.num_samples < 1 or args.rank_by and args.no_eval:
-        print("error: --keep and --num_samples must be >= 1, and --rank_by needs the evaluation (drop --no_eval)",
-              file=sys.stderr)
+    problem = ("--keep needs --rank_by wer|r|clip" if args.rank_by is None and args.keep is not None else
+               "--keep must be >= 1" if args.keep is not None and args.keep < 1 else
+               "--num_samples must be >= 1" if args.num_samples < 1 else
+               "--rank_by needs the built-in evaluation; drop --no_eval" if args.rank_by and args.no_eval else None)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     try:
         return run_batch(args, validate=lambda row_args, where: validate_args(RowParser(where), row_args))
