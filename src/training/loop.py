@@ -31,11 +31,11 @@ def step_seed(seed: int, micro: int, process_index: int) -> int:
 
 def check_inputs(cfg: TrainConfig) -> tuple[list[dict], int, Path | None]:
     """Everything that can be checked without loading a model: config, manifest, spectrograms, device, resume."""
-    import torch
-
     check_config(cfg)
     rows = read_manifest(cfg.manifest, cfg.cond_type)
     width = check_spectrograms(rows)
+    import torch
+
     if cfg.mixed_precision == "fp16" and not torch.cuda.is_available():
         raise TrainingInputError("--fp16 / --mixed_precision fp16 needs a CUDA GPU; on CPU use bf16 or no")
     resume = ckpt.find_checkpoint(cfg.out_dir, cfg.resume) if cfg.resume else None
