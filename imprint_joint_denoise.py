@@ -49,7 +49,10 @@ def add_imprint_args(parser: argparse.ArgumentParser) -> None:
                         "10.24 s is refused with its measured length")
     g.add_argument("--tts", choices=("piper", "espeak"), default="piper",
                    help="offline TTS for --audio_prompt: piper (bundled voice, default) or espeak (needs espeak-ng). "
-                        "Speech is slowed to fill about 9 s; TTS longer than 10.24 s is sped up to fit")
+                        "Speech is centred on the 10.24 s canvas; TTS longer than that is sped up to fit "
+                        "(refused, with its measured length, when even length_scale 0.6 does not fit)")
+    g.add_argument("--length_scale", type=float, default=1.0,
+                   help="TTS speaking pace: >1 slower, <1 faster (natural pace measured best)")
     g.add_argument("--strength", type=float, default=DEFAULT_STRENGTH,
                    help=f"0..1: how much speech wins over the picture (default {DEFAULT_STRENGTH}: both "
                         "intelligible and picture-faithful; higher = clearer speech, fainter picture)")
@@ -216,6 +219,8 @@ def validate_args(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
     if args.method == "imprint":
         if not 0.0 <= args.strength <= 1.0:
             parser.error(f"--strength must be between 0 and 1, got {args.strength}")
+        if not 0.3 <= args.length_scale <= 4.0:
+            parser.error(f"--length_scale must be between 0.3 and 4, got {args.length_scale}")
         if args.audio_prompt is None and not args.demo:
             parser.error("--method imprint needs --audio_prompt \"words to say\" (or --demo)")
         if args.image is None and not args.image_prompt and not args.demo:

@@ -80,7 +80,10 @@ def finish_sample(args, paths: dict, record: dict, logmel, wav, picture=None) ->
 def print_summary(record: dict) -> None:
     files = record.get("files", {})
     if files:
-        print(f"wrote {len(files)} files, e.g. {files.get('wav')} and {files.get('spec')}")
+        from pathlib import Path
+
+        folder = Path(next(iter(files.values()))).parent
+        print(f"wrote {len(files)} files in {folder}/: " + ", ".join(Path(f).name for f in files.values()))
     metrics = record.get("metrics")
     if metrics:
         parts = [f"{key} {metrics[key]:.3f}" for key in ("wer", "r", "ssim", "wer_pocketsphinx")
@@ -137,7 +140,8 @@ def run_imprint(args, name: str, seed: int) -> dict:
     paths = prepare(sample_paths(args.out_dir, name), overwrite=args.overwrite)
     picture, image_label = resolve_picture(args, seed)
     text = args.audio_prompt if args.audio_prompt is not None else (DEMO_SENTENCE if args.demo else None)
-    speech, speech_info = imprint.load_speech(text, audio_path=args.audio_path, tts=args.tts)
+    speech, speech_info = imprint.load_speech(text, audio_path=args.audio_path, tts=args.tts,
+                                               length_scale=getattr(args, "length_scale", 1.0))
     logmel = imprint.combine(imprint.speech_logmel(speech), picture, strength=args.strength)
     wav = imprint.vocode(logmel, make_vocoder(args, seed))
     record = {

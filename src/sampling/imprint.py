@@ -4,6 +4,7 @@ Picture and speech are combined in log-mel space; the result is vocoded (Griffin
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +58,24 @@ def load_picture(image) -> np.ndarray:
 MAX_SECONDS = C.N_SAMPLES / C.SAMPLE_RATE  # 10.24
 
 
-def load_speech(text: str | None, audio_path=None, tts: str = "piper") -> tuple[np.ndarray, dict]:
-    """Speech as float32 16 kHz, at most 10.24 s, and what was done to it (for the json)."""
+MIN_SPEEDUP = 0.6  # TTS longer than 10.24 s is sped up (Piper length_scale) down to this, else refused
+# Natural-speed speech measured better than speech slowed to fill the canvas (benchmarks/bench_imprint_sweep.py
+# --length_scale): slow vowels blur words for Whisper and more of the picture is covered.
+
+
+def trim_silence(wav: np.ndarray, threshold: float = 0.01) -> np.ndarray:
+    """Drop leading/trailing samples quieter than `threshold` x peak."""
+    loud = np.flatnonzero(np.abs(wav) > threshold * (np.max(np.abs(wav)) or 1.0))
+    return wav[loud[0]: loud[-1] + 1] if loud.size else wav[:0]
+
+
+def load_speech(text: str | None, audio_path=None, tts: str = "piper",
+                length_scale: float = 1.0) -> tuple[np.ndarray, dict]:
+    """Speech as float32 16 kHz, at most 10.24 s, and what was done to it (for the json).
+
+    Recorded speech is used as it is (refused when longer than 10.24 s). TTS speech longer than 10.24 s is
+    re-synthesised faster so that it fits (refused when even length_scale 0.6 is too long).
+    """
     if audio_path is not None:
         wav = C.load_wav(audio_path)
         seconds = len(wav) / C.SAMPLE_RATE
@@ -67,28 +84,90 @@ def load_speech(text: str | None, audio_path=None, tts: str = "piper") -> tuple[
                                      "(trim it, or use --audio_prompt with TTS)")
         if wav.size == 0 or not np.isfinite(wav).all() or np.max(np.abs(wav)) < 1e-4:
             raise C.SpectrogramError(f"{audio_path} contains no audible sound")
-        return wav, {"length_scale": None}
-    from src.speech.tts import synthesize
+        return wav, {"length_scale": None, "speech_seconds": round(seconds, 3)}
+    from src.speech.tts import TTSError, synthesize
 
-    wav = synthesize(text, backend=tts)
-    return wav, {"length_scale": 1.0}
+    wav = trim_silence(synthesize(text, backend=tts, length_scale=length_scale))
+    if len(wav) > 0.98 * C.N_SAMPLES:
+        measured = len(wav) / C.SAMPLE_RATE
+        length_scale = length_scale * 0.95 * MAX_SECONDS / measured
+        if length_scale < MIN_SPEEDUP:
+            raise TTSError(f"the words take {measured:.2f} s; even spoken faster they do not fit the canvas's "
+                           f"{MAX_SECONDS} s: use fewer words")
+        wav = trim_silence(synthesize(text, backend=tts, length_scale=length_scale))[: C.N_SAMPLES]
+    return wav, {"length_scale": round(length_scale, 3), "speech_seconds": round(len(wav) / C.SAMPLE_RATE, 3)}
+
+
+def place_speech(wav: np.ndarray) -> np.ndarray:
+    """Centre the speech on the 10.24 s canvas."""
+    wav = np.asarray(wav, dtype=np.float32)[: C.N_SAMPLES]
+    before = (C.N_SAMPLES - len(wav)) // 2
+    return np.concatenate([np.zeros(before, np.float32), wav, np.zeros(C.N_SAMPLES - before - len(wav), np.float32)])
 
 
 def speech_logmel(wav: np.ndarray) -> np.ndarray:
-    """Peak-normalised speech, padded/trimmed to 10.24 s, as a (256, 1024) log-mel."""
-    return C.wav_to_logmel(C.pad_or_trim(C.peak_normalize(wav), C.N_SAMPLES))[:, : C.N_FRAMES]
+    """Peak-normalised speech, centred on the 10.24 s canvas, as a (256, 1024) log-mel."""
+    return C.wav_to_logmel(place_speech(C.peak_normalize(wav)))[:, : C.N_FRAMES]
 
 
 # ----------------------------------------------------------------------------------------------- combination
-def picture_logmel(picture: np.ndarray) -> np.ndarray:
-    """Picture canvas (top = high) -> log-mel rows (row 0 = lowest band), still in [0, 1]."""
-    return np.ascontiguousarray(picture[::-1, :], dtype=np.float32)
+@dataclass(frozen=True)
+class Recipe:
+    """How picture and speech share one log-mel (levels in nats of Auffusion's log-mel; speech peaks near +2).
+
+    1. The picture, contrast-stretched, fills [top - depth, top].
+    2. Around speech energy (speech louder than `duck_floor`) the picture is lowered by up to `duck`, so the
+       recogniser hears each speech cell against a quieter surround.
+    3. Speech cells louder than `speech_floor` are drawn at their own level + `margin`, raised by `follow` x the
+       local brightness of the picture (max over `neighbourhood` cells, blurred by `blur`) relative to `top`,
+       wherever that beats the picture (max). Following the local brightness keeps every speech peak `margin`
+       above what surrounds it, instead of far above dark areas: few pixels change, so r stays high.
+    """
+
+    top: float = 0.0
+    depth: float = 11.5
+    speech_floor: float = -4.0
+    margin: float = 2.5
+    follow: float = 0.7
+    neighbourhood: int = 9
+    blur: float = 12.0
+    duck: float = 0.0
+    duck_floor: float = -4.0
 
 
-def combine(speech: np.ndarray, picture: np.ndarray, strength: float = 0.5) -> np.ndarray:
-    """Speech over picture: max(S, -4 + 2 log img) (placeholder, being tuned)."""
-    pic = picture_logmel(picture)
-    return np.maximum(speech, -4.0 + 2.0 * np.log(np.clip(pic, 1e-3, 1.0))).astype(np.float32)
+def recipe_for(strength: float) -> Recipe:
+    """--strength 0..1 -> Recipe: more strength = speech further above the picture (clearer words, fainter picture)."""
+    strength = float(np.clip(strength, 0.0, 1.0))
+    return Recipe(margin=1.0 + 4.0 * strength)
+
+
+def stretch_contrast(picture: np.ndarray, low: float = 0.5, high: float = 99.5) -> np.ndarray:
+    """Linear stretch of the picture's percentiles to [0, 1]: more picture variance, r unchanged (r is affine-free)."""
+    lo, hi = np.percentile(picture, [low, high])
+    if hi - lo < 1e-6:
+        return np.zeros_like(picture, dtype=np.float32)
+    return np.clip((picture - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+
+
+def picture_logmel(picture: np.ndarray, recipe: Recipe) -> np.ndarray:
+    """Picture canvas (row 0 = top = high frequencies) -> log-mel levels (row 0 = lowest band)."""
+    rows_low_first = stretch_contrast(picture)[::-1, :]
+    return (recipe.top - recipe.depth + recipe.depth * rows_low_first).astype(np.float32)
+
+
+def combine(speech: np.ndarray, picture: np.ndarray, strength: float = 0.5, recipe: Recipe | None = None) -> np.ndarray:
+    """One (256, 1024) log-mel that looks like `picture` and sounds like `speech` (a (256, 1024) log-mel)."""
+    from scipy.ndimage import gaussian_filter, maximum_filter
+
+    recipe = recipe or recipe_for(strength)
+    pic = picture_logmel(picture, recipe)
+    brightness = gaussian_filter(maximum_filter(pic, size=recipe.neighbourhood), recipe.blur, mode="nearest")
+    if recipe.duck:
+        near_speech = maximum_filter((speech > recipe.duck_floor).astype(np.float32), size=3)
+        pic = pic - recipe.duck * np.clip(gaussian_filter(near_speech, 1.5), 0.0, 1.0)
+    lifted = speech + recipe.margin + recipe.follow * (brightness - recipe.top)
+    drawn = np.where(speech > recipe.speech_floor, lifted, -np.inf)
+    return np.maximum(pic, drawn).astype(np.float32)
 
 
 def vocode(logmel: np.ndarray, vocoder) -> np.ndarray:
