@@ -44,3 +44,11 @@ def test_espeak_speaks_float32_16k():
     assert wav.dtype == np.float32 and len(wav) > 8000 and np.abs(wav).max() > 0.05
     slow = tts.synthesize("green apple, river", backend="espeak", length_scale=2.0)
     assert len(slow) > 1.5 * len(wav)
+
+
+def test_piper_is_deterministic():
+    from src.speech.tts import synthesize
+
+    first = synthesize("repeat after me please")
+    second = synthesize("repeat after me please")
+    assert first.shape == second.shape and np.array_equal(first, second)
