@@ -1,4 +1,4 @@
-"""Log-mel -> waveform: HiFi-GAN (Auffusion's generator and weights) or Griffin-Lim in torch.
+"""Log-mel -> waveform: HiFi-GAN (Auffusion's generator and weights) or Griffin-Lim (griffinlim.py), one interface.
 
 Both take a log-mel in Auffusion's convention (see auffusion_converter) and return 160 samples per frame.
 """
@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,143 +14,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from src.models import DEFAULT_AUDIO_MODEL
-
-HOP = 160
-SHIFT = 80  # Auffusion's frame t is centred on sample 160t + 80 (a centred STFT, e.g. librosa's, on 160t).
+from src.models.components.griffinlim import HOP, SHIFT, GriffinLim, as_batch  # noqa: F401  (re-exported)
 
 
 class VocoderUnavailable(RuntimeError):
     """Raised when HiFi-GAN weights cannot be found; the message is one user-facing line."""
-
-
-def _as_batch(logmel) -> tuple[torch.Tensor, bool]:
-    x = torch.as_tensor(np.asarray(logmel, dtype=np.float32)) if not isinstance(logmel, torch.Tensor) else logmel
-    return (x.unsqueeze(0), True) if x.dim() == 2 else (x, False)
-
-
-# ----------------------------------------------------------------------------------------------- Griffin-Lim
-WINDOW = 1024
-N_FFT = 2048
-OFFSET = WINDOW // 2 - SHIFT  # 432: frame t covers samples [160t - 432, 160t + 592), Auffusion's framing
-_FOLDS = -(-WINDOW // HOP)  # a window spans 7 hops (the last partly)
-
-
-def _frames_spectrum(buf: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
-    """(B, 160 (T-1) + 1024) signal -> (B, T, 1025) spectrum of its Hann-windowed frames, zero-padded to 2048."""
-    return torch.fft.rfft(buf.unfold(-1, WINDOW, HOP) * window, n=N_FFT)
-
-
-def _overlap_add(spec: torch.Tensor, window: torch.Tensor, envelope: torch.Tensor) -> torch.Tensor:
-    """Least-squares inverse of `_frames_spectrum`: (B, T, 1025) -> (B, 160 (T-1) + 1024)."""
-    frames = torch.fft.irfft(spec, n=N_FFT)[..., :WINDOW] * window
-    return _fold(frames) / envelope
-
-
-def _fold(frames: torch.Tensor) -> torch.Tensor:
-    """Overlap-add (..., T, 1024) frames at hop 160 -> (..., 160 (T-1) + 1024)."""
-    n_frames = frames.shape[-2]
-    out = frames.new_zeros(*frames.shape[:-2], n_frames + _FOLDS - 1, HOP)
-    for k in range(_FOLDS):  # the k-th hop-sized block of frame t lands on output block t + k
-        block = frames[..., k * HOP:(k + 1) * HOP]
-        out[..., k:k + n_frames, :block.shape[-1]] += block
-    return out.flatten(-2)[..., :HOP * (n_frames - 1) + WINDOW]
-
-
-def _window_envelope(window: torch.Tensor, n_frames: int) -> torch.Tensor:
-    """Overlap-added window^2, the normaliser of the least-squares inverse STFT."""
-    return _fold(window.square().expand(n_frames, WINDOW)).clamp(min=1e-8)
-
-
-class GriffinLim:
-    """Batched fast Griffin-Lim (with momentum) in torch, on GPU when present; deterministic (seeded phase).
-
-    Two things make it converge in fewer iterations than textbook Griffin-Lim on a mel target:
-    - the magnitude projection keeps the current spectrum's shape inside each mel band and only fits the band
-      energies (a few multiplicative updates through the sparse mel basis), instead of imposing one fixed
-      pseudo-inverse magnitude that no real signal has;
-    - bands at the log floor (ln 1e-5) are "at most" constraints: quieter than the floor is as good as the floor.
-    Frames follow Auffusion's framing exactly, so the output needs no alignment shift.
-    `threads` caps torch's CPU threads while it runs (the work is memory-bound; extra threads mostly contend).
-    """
-
-    name = "griffinlim"
-
-    def __init__(self, n_iter: int = 20, momentum: float = 0.9, fit_steps: int = 1, init_fit_steps: int = 10,
-                 device=None, seed: int = 0, threads: int | None = 1):
-        self.n_iter, self.momentum, self.seed, self.threads = n_iter, momentum, seed, threads
-        self.fit_steps, self.init_fit_steps = fit_steps, init_fit_steps
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        from src.models.components.auffusion_converter import mel_basis
-
-        basis = torch.from_numpy(mel_basis()).to(self.device)
-        with warnings.catch_warnings():  # "sparse CSR support is in beta": the product used here is stable
-            warnings.simplefilter("ignore", UserWarning)
-            self.basis = basis.to_sparse_csr()
-        # Each FFT bin lies in at most two neighbouring triangles, `lower` and `lower + 1`; spreading band values
-        # back to bins is then two gathers, which (unlike a sparse product) writes frames x bins contiguously.
-        bins = torch.arange(basis.shape[1], device=self.device)
-        self.lower = (basis > 0).float().argmax(dim=0)
-        self.upper = (self.lower + 1).clamp(max=basis.shape[0] - 1)
-        lower_w, upper_w = basis[self.lower, bins], torch.where(self.upper > self.lower, basis[self.upper, bins], 0.0)
-        assert torch.equal((basis > 0).sum(dim=0), (lower_w > 0).int() + (upper_w > 0).int()), "non-triangular basis"
-        total = lower_w + upper_w  # 0 for the 8 kHz bin no band covers: it stays silent
-        self.lower_w = torch.where(total > 0, lower_w / total.clamp(min=1e-12), 0.0)
-        self.upper_w = torch.where(total > 0, upper_w / total.clamp(min=1e-12), 0.0)
-        self.inv_band_area = 1.0 / basis.sum(dim=1)  # (256,)
-
-    def spread_to_bins(self, band_values: torch.Tensor) -> torch.Tensor:
-        """(N, 256) per-band values -> (N, 1025): each bin gets its bands' values weighted by its filter weights."""
-        return torch.addcmul(band_values.index_select(1, self.lower) * self.lower_w,
-                             band_values.index_select(1, self.upper), self.upper_w)
-
-    def band_gain(self, mag: torch.Tensor, mel: torch.Tensor, floor: torch.Tensor, steps: int) -> torch.Tensor:
-        """Per-bin factors g (N, 1025) with mel_of(g * mag) ~= mel (N, 256): multiplicative (KL) updates.
-
-        `floor` marks bands at the log floor, where any energy up to `mel` is accepted."""
-        gain = None
-        for _ in range(steps):
-            now = torch.sparse.mm(self.basis, (mag if gain is None else mag * gain).T).T
-            ratio = torch.where(floor & (now < mel), 1.0, mel / now.clamp(min=1e-12))
-            step = self.spread_to_bins(ratio.contiguous())
-            gain = step if gain is None else gain.mul_(step)
-        return gain
-
-    def __call__(self, logmel) -> np.ndarray:
-        saved = torch.get_num_threads()
-        if self.threads and self.device.type == "cpu":
-            torch.set_num_threads(self.threads)
-        try:
-            return self._run(logmel)
-        finally:
-            torch.set_num_threads(saved)
-
-    @torch.no_grad()
-    def _run(self, logmel) -> np.ndarray:
-        from src.models.components.auffusion_converter import LOG_FLOOR
-
-        x, single = _as_batch(logmel)
-        x = x.to(self.device, torch.float32)
-        n_batch, n_mels, n_frames = x.shape
-        mel = torch.exp(x).transpose(1, 2).reshape(-1, n_mels)  # (B*T, 256): one row per frame
-        floor = (x <= LOG_FLOOR + 1e-4).transpose(1, 2).reshape(-1, n_mels)
-        mag = self.spread_to_bins(mel * self.inv_band_area).add_(1e-10)  # flat inside each band
-        mag = (mag * self.band_gain(mag, mel, floor, self.init_fit_steps)).reshape(n_batch, n_frames, -1)
-
-        window = torch.hann_window(WINDOW, device=self.device)
-        envelope = _window_envelope(window, n_frames)
-        gen = torch.Generator(device="cpu").manual_seed(self.seed)
-        phase = (torch.rand(mag.shape, generator=gen) * (2 * np.pi)).to(self.device)
-        spec = torch.polar(mag, phase)
-        prev = torch.zeros_like(spec)
-        for _ in range(self.n_iter):
-            rebuilt = _frames_spectrum(_overlap_add(spec, window, envelope), window)
-            spec = torch.add(rebuilt, prev, alpha=-self.momentum / (1 + self.momentum))
-            prev = rebuilt
-            current = (spec.real.square() + spec.imag.square()).sqrt_().add_(1e-10).reshape(mel.shape[0], -1)
-            spec = spec * self.band_gain(current, mel, floor, self.fit_steps).reshape(spec.shape)
-        wav = _overlap_add(spec, window, envelope)[:, OFFSET:OFFSET + n_frames * HOP]
-        out = wav.cpu().numpy().astype(np.float32)
-        return out[0] if single else out
 
 
 # ----------------------------------------------------------------------------------------------- HiFi-GAN
@@ -280,7 +147,7 @@ class HiFiGAN:
 
     @torch.no_grad()
     def __call__(self, logmel) -> np.ndarray:
-        x, single = _as_batch(logmel)
+        x, single = as_batch(logmel)
         wav = self.generator(x.to(self.device, self.dtype)).float().cpu().numpy()
         return wav[0] if single else wav
 
