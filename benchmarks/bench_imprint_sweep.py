@@ -103,6 +103,7 @@ def main(argv=None) -> int:
     p.add_argument("--sweep", type=float, nargs="*", default=[0.25, 0.75],
                    help="extra --strength values to measure (default 0.25 0.75)")
     p.add_argument("--no_baselines", action="store_true", help="skip METRICS.md's baselines")
+    p.add_argument("--no_default", action="store_true", help="skip the default (e.g. to run the sweep alone)")
     p.add_argument("--per_pair", action="store_true", help="also print every pair's WER and r")
     args = p.parse_args(argv)
 
@@ -117,7 +118,7 @@ def main(argv=None) -> int:
     pairs = ([(n, i) for n in names for i in range(len(SENTENCES))] if args.full
              else [(n, (k + j) % len(SENTENCES)) for k, n in enumerate(names) for j in (0, 3)])
     speech = {i: speech_logmel(synthesize(SENTENCES[i])) for i in tqdm(sorted({i for _, i in pairs}), desc="TTS")}
-    methods = {f"imprint default (strength {DEFAULT_STRENGTH})": imprint(DEFAULT_STRENGTH)}
+    methods = {} if args.no_default else {f"imprint default (strength {DEFAULT_STRENGTH})": imprint(DEFAULT_STRENGTH)}
     if not args.no_baselines:
         methods.update({name: baseline(name) for name in
                         ("speech over picture", "quieter speech over picture", "noise-floor imprint")})
