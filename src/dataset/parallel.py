@@ -17,13 +17,12 @@ def default_jobs() -> int:
 
 def limit_threads_per_process(threads: int = 1) -> None:
     """Keep numeric libraries to `threads` threads so N workers on N cores do not oversubscribe them."""
+    import sys
+
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
         os.environ[name] = str(threads)
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.set_num_threads(threads)
+    if "torch" in sys.modules:  # already imported (preloaded): tell it directly; otherwise the variables do
+        sys.modules["torch"].set_num_threads(threads)
 
 
 def _init_worker(initializer, initargs) -> None:

@@ -95,7 +95,9 @@ def resize_clips(layout: BuildLayout, clip_ids: list[str], jobs: int = 1, skip_e
             report.skipped.append(clip_id)
         else:
             tasks.append((clip_id, raw, out, options))
-    preload = ("src.models.components.auffusion_converter", "librosa")
+    preload = ("src.models.components.auffusion_converter", "soundfile")
+    if options.get("stretch"):
+        preload += ("librosa.effects",)
     for task, action, error in map_clips(resize_one, tasks, jobs=jobs, desc="resize", progress=progress,
                                          preload=preload):
         clip_id = task[0]

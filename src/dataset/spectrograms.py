@@ -54,7 +54,7 @@ def write_spectrograms(layout: BuildLayout, clip_ids: list[str], jobs: int = 1, 
             report.skipped.append(clip_id)
         else:
             tasks.append((clip_id, wav, npy, png))
-    preload = ("src.models.components.auffusion_converter",)
+    preload = ("torch", "src.models.components.auffusion_converter")
     for task, _, error in map_clips(spectrogram_one, tasks, jobs=jobs, desc="spectrograms", progress=progress,
                                     preload=preload):
         if error:

@@ -89,7 +89,7 @@ def speak_prompts(layout: BuildLayout, prompts: list[tuple[str, str]], backend: 
             tasks.append((clip_id, layout.raw_wav(clip_id), layout.raw_info(clip_id), info))
     for task, _, error in map_clips(speak_one, tasks, jobs=jobs, desc=f"tts ({backend})",
                                     initializer=load_backend, initargs=(backend, options), progress=progress,
-                                    preload=("src.speech.tts", "librosa", "piper")):
+                                    preload=("src.speech.tts", "piper", "onnxruntime", "librosa.core.audio", "soxr")):
         if error:
             report.failed[task[0]] = error
         else:
