@@ -28,7 +28,7 @@ LIBROSA_ARGS = "sr=16000, n_fft=2048, hop_length=160, win_length=1024, power=1.0
 
 OURS_PROCESS = """
 import sys, numpy as np
-from src.models.components.vocoders import GriffinLim
+from src.models.components.griffinlim import GriffinLim
 np.save(sys.argv[2], GriffinLim()(np.load(sys.argv[1])))
 """
 LIBROSA_PROCESS = f"""

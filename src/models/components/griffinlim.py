@@ -66,7 +66,7 @@ class GriffinLim:
 
     name = "griffinlim"
 
-    def __init__(self, n_iter: int = 20, momentum: float = 0.9, fit_steps: int = 1, init_fit_steps: int = 10,
+    def __init__(self, n_iter: int = 20, momentum: float = 0.9, fit_steps: int = 1, init_fit_steps: int = 2,
                  device=None, seed: int = 0, threads: int | None = 1):
         self.n_iter, self.momentum, self.seed, self.threads = n_iter, momentum, seed, threads
         self.fit_steps, self.init_fit_steps = fit_steps, init_fit_steps
@@ -125,7 +125,9 @@ class GriffinLim:
         mel = torch.exp(x).transpose(1, 2).reshape(-1, n_mels)  # (B*T, 256): one row per frame
         floor = (x <= LOG_FLOOR + 1e-4).transpose(1, 2).reshape(-1, n_mels)
         mag = self.spread_to_bins(mel * self.inv_band_area).add_(1e-10)  # flat inside each band
-        mag = (mag * self.band_gain(mag, mel, floor, self.init_fit_steps)).reshape(n_batch, n_frames, -1)
+        if self.init_fit_steps:
+            mag = mag * self.band_gain(mag, mel, floor, self.init_fit_steps)
+        mag = mag.reshape(n_batch, n_frames, -1)
 
         window = torch.hann_window(WINDOW, device=self.device)
         envelope = _window_envelope(window, n_frames)
