@@ -48,16 +48,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         image = StableDiffusion(str(build_tiny_sd(Path(tmp) / "sd", seed=0)), device="cpu")
         audio = Auffusion(str(build_tiny_auffusion(Path(tmp) / "auffusion", seed=1)), device="cpu")
-        rows = []
-        for name, (scheduler, steps, image_start) in settings.items():
-            best = float("inf")
-            for _ in range(args.repeats):
+        best = {name: float("inf") for name in settings}
+        calls = {}
+        for _ in range(args.repeats):  # settings interleaved, so a change in machine load hits all of them
+            for name, (scheduler, steps, image_start) in settings.items():
                 start = time.perf_counter()
                 out = sample_joint(image, audio, image_prompt="a cat", audio_prompt="hello there",
                                    num_inference_steps=steps, image_start_step=image_start, scheduler=scheduler,
                                    height=args.height, width=args.width, seed=0, progress=False)
-                best = min(best, time.perf_counter() - start)
-            rows.append((name, steps, out["unet_calls"], best))
+                best[name] = min(best[name], time.perf_counter() - start)
+                calls[name] = out["unet_calls"]
+        rows = [(name, steps, calls[name], best[name]) for name, (_, steps, _) in settings.items()]
 
     base_time = rows[0][3]
     print(f"tiny models, {args.height}x{args.width} (latent 4x{args.height // 8}x{args.width // 8}), "
