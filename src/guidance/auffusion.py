@@ -36,7 +36,8 @@ class Auffusion(DiffusionModel):
         if not any("lora_" in name for name, _ in self.unet.named_parameters()):
             raise GuidanceError(f"--lora_path {path}: none of its weights match the audio UNet of "
                                 f"'{self.model_id}' (a LoRA for another architecture?)")
-        self.unet.to(self.device, self.dtype)
+        if any(p.dtype != self.dtype or p.device != self.device for p in self.unet.parameters()):
+            self.unet.to(self.device, self.dtype)  # LoRA layers may arrive in float32 / on the CPU
         if info.get("phoneme_adapter_file"):
             self.phoneme_adapter = load_phoneme_adapter(path, device=self.device, dtype=self.dtype)
         self.lora_info = info
