@@ -4,16 +4,15 @@ JOBS=1 (every step in one process), both from scratch in the same session.
     python benchmarks/bench_data_pipeline.py              # L=50 W=9, JOBS=2 vs JOBS=1
     python benchmarks/bench_data_pipeline.py --L 10 --jobs 4 --check
 
-Prints wall time and clips per minute of the whole run (process start-up and model loading included), the CPU
-time all processes used, each step's own time, and the ratios parallel / baseline. The machine's load average
-is printed too: on a shared machine the numbers move with what else runs.
+Prints wall time and clips per minute of the whole run (process start-up and model loading included), each
+step's own time, and the ratios parallel / baseline. The machine's load average is printed too: on a shared
+machine the numbers move with what else runs.
 """
 from __future__ import annotations
 
 import argparse
 import os
 import re
-import resource
 import subprocess
 import tempfile
 import time
@@ -26,19 +25,16 @@ STEP_LINE = re.compile(r"^(prompts|tts|resize|spectrograms|phonemes|manifest|che
 def run_build(out: Path, clips: int, words: int, jobs: int, check: bool) -> dict:
     env = {**os.environ, "L": str(clips), "W": str(words), "JOBS": str(jobs), "OUT": str(out),
            "CHECK": "1" if check else "0"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(["bash", str(ROOT / "data/run.sh")], cwd=ROOT, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if proc.returncode != 0:
         raise SystemExit(f"run.sh JOBS={jobs} failed:\n{proc.stderr[-3000:]}")
     steps: dict[str, float] = {}
     for name, seconds in STEP_LINE.findall(proc.stdout):
         steps[name] = steps.get(name, 0.0) + float(seconds)
     clips_done = sum(1 for _ in open(out / "manifest.csv")) - 1
-    return {"wall": wall, "cpu": cpu, "steps": steps, "clips": clips_done, "stdout": proc.stdout}
+    return {"wall": wall, "steps": steps, "clips": clips_done, "stdout": proc.stdout}
 
 
 def main() -> None:
@@ -58,9 +54,8 @@ def main() -> None:
             results[label] = run_build(Path(tmp) / f"jobs{jobs}", args.L, args.W, jobs, args.check)
             r = results[label]
             rate = 60 * r["clips"] / r["wall"]
-            print(f"{label:>18}: {r['clips']} clips in {r['wall']:.1f} s = {rate:.1f} clips/min; "
-                  f"CPU {r['cpu']:.1f} s = {r['cpu'] / r['clips']:.2f} CPU s/clip (load average now "
-                  f"{os.getloadavg()[0]:.2f})")
+            print(f"{label:>18}: {r['clips']} clips in {r['wall']:.1f} s = {rate:.1f} clips/min "
+                  f"(load average now {os.getloadavg()[0]:.2f})")
         base, par = results.values()
         print(f"{'step':>14} {'JOBS=1 s':>9} {'JOBS=' + str(args.jobs) + ' s':>9} {'speed-up':>9}")
         for step, seconds in base["steps"].items():

@@ -233,3 +233,16 @@ def test_tts_stretch_respeaks_slower_and_reruns_notice_changed_settings(tmp_path
     stretched = len(load_wav(layout.raw_wav("000000")))
     assert stretched > 1.3 * normal and stretched < N_SAMPLES
     assert speak_prompts(layout, prompts, progress=False, fit=fit).skipped == ["000000"]
+
+
+def test_check_scores_every_clip_with_the_built_in_wer(build):
+    out, _, _ = build
+    result = run_script("check_clips.py", "--out_dir", out, "--jobs", 1, "--max_wer", 0.0, "--quiet")
+    assert result.returncode == 0, result.stderr
+    rows = read_rows(out / "check.csv")
+    assert [r["id"] for r in rows] == ["000000", "000001", "000002"]
+    assert all(0.0 <= float(r["wer"]) and r["transcript"] for r in rows)
+    bad = [r["id"] for r in rows if r["bad"] == "1"]
+    assert bad == [r["id"] for r in rows if float(r["wer"]) > 0.0]
+    assert all(f"check: bad {clip_id}: WER" in result.stderr for clip_id in bad)
+    assert "3 clips scored, mean WER" in result.stdout

@@ -41,7 +41,8 @@ def _call_safely(fn, item):
 
 def worker_context(preload: tuple[str, ...] = ()):
     """Workers fork from a clean "forkserver" process that has imported `preload` once (torch alone takes
-    seconds to import), so N workers cost one import, and no thread pool of this process is inherited."""
+    seconds to import), so N workers cost one import, and no thread pool of this process is inherited.
+    The server starts at the first pool of a process; later pools reuse it (and its preloads)."""
     import multiprocessing
 
     if "forkserver" not in multiprocessing.get_all_start_methods():
