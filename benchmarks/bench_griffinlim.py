@@ -4,6 +4,7 @@ Both invert the same 256x1024 log-mel of Piper speech (10.24 s). Reported:
   - in-process time of each and the speed ratio (baseline / ours);
   - whole-process wall time of each (a fresh `python -c` that imports what it needs, loads the .npy and vocodes
     once) and that ratio — the issue's target is >= 4x;
+  - the wall time of a bare `import torch` process, the floor under ours' whole-process time;
   - log-mel round-trip error mean |wav_to_logmel(pad_or_trim(out)) - S| for both. librosa's centred STFT puts
     frame t on sample 160t, Auffusion's on 160t + 80, so librosa's output is also scored shifted by SHIFT = 80
     samples (its fair score); target: ours <= librosa's shifted error.
@@ -76,7 +77,7 @@ def main() -> int:
 
     logmel = make_speech_logmel(args.text)
     print(f"speech log-mel {logmel.shape}, Piper: {args.text!r}")
-    ours_times, librosa_times, ours_procs, librosa_procs = [], [], [], []
+    ours_times, librosa_times, ours_procs, librosa_procs, torch_imports = [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         spec_path = Path(tmp) / "spec.npy"
         np.save(spec_path, logmel)
@@ -91,6 +92,7 @@ def main() -> int:
             librosa_times.append(time.perf_counter() - start)
             ours_procs.append(time_process(OURS_PROCESS, spec_path, Path(tmp) / "ours.npy"))
             librosa_procs.append(time_process(LIBROSA_PROCESS, spec_path, Path(tmp) / "librosa.npy"))
+            torch_imports.append(time_process("import torch", spec_path, Path(tmp) / "unused.npy"))
 
     err_ours = round_trip_error(ours, logmel)
     err_base_shifted = round_trip_error(base, logmel, SHIFT)
@@ -99,6 +101,7 @@ def main() -> int:
     print(f"in-process   ours {t_ours:6.2f} s   librosa {t_base:6.2f} s   speed ratio {t_base / t_ours:5.2f}x")
     print(f"whole proc.  ours {p_ours:6.2f} s   librosa {p_base:6.2f} s   speed ratio {p_base / p_ours:5.2f}x"
           f"   (target >= 4x)")
+    print(f"             of ours' process, `python -c 'import torch'` alone takes {min(torch_imports):.2f} s")
     print(f"round-trip log-mel error  ours {err_ours:.4f}   librosa shifted {err_base_shifted:.4f}"
           f"   librosa unshifted {err_base:.4f}   (target: ours <= librosa shifted)")
     met = p_base / p_ours >= 4.0 and err_ours <= err_base_shifted
