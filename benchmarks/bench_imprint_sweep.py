@@ -76,9 +76,10 @@ def baseline(kind: str):
 
 
 def imprint(strength: float):
-    from src.sampling.imprint import combine
+    from src.sampling.imprint import combine, place_speech, recipe_for
 
-    return lambda speech, picture: combine(speech, picture, strength=strength)
+    recipe = recipe_for(strength)
+    return lambda speech, picture: combine(place_speech(speech, picture, recipe)[0], picture, recipe=recipe)
 
 
 def measure(make, pairs, speech_cache, pics, workdir: Path) -> tuple[float, float, list]:

@@ -142,7 +142,9 @@ def run_imprint(args, name: str, seed: int) -> dict:
     text = args.audio_prompt if args.audio_prompt is not None else (DEMO_SENTENCE if args.demo else None)
     speech, speech_info = imprint.load_speech(text, audio_path=args.audio_path, tts=args.tts,
                                                length_scale=getattr(args, "length_scale", 1.0))
-    logmel = imprint.combine(imprint.speech_logmel(speech), picture, strength=args.strength)
+    recipe = imprint.recipe_for(args.strength)
+    placed, speech_info["speech_start_s"] = imprint.place_speech(imprint.speech_logmel(speech), picture, recipe)
+    logmel = imprint.combine(placed, picture, recipe=recipe)
     wav = imprint.vocode(logmel, make_vocoder(args, seed))
     record = {
         "method": "imprint", "image": image_label, "image_prompt": args.image_prompt, "audio_prompt": text,

@@ -98,16 +98,30 @@ def load_speech(text: str | None, audio_path=None, tts: str = "piper",
     return wav, {"length_scale": round(length_scale, 3), "speech_seconds": round(len(wav) / C.SAMPLE_RATE, 3)}
 
 
-def place_speech(wav: np.ndarray) -> np.ndarray:
-    """Centre the speech on the 10.24 s canvas."""
-    wav = np.asarray(wav, dtype=np.float32)[: C.N_SAMPLES]
-    before = (C.N_SAMPLES - len(wav)) // 2
-    return np.concatenate([np.zeros(before, np.float32), wav, np.zeros(C.N_SAMPLES - before - len(wav), np.float32)])
-
-
 def speech_logmel(wav: np.ndarray) -> np.ndarray:
-    """Peak-normalised speech, centred on the 10.24 s canvas, as a (256, 1024) log-mel."""
-    return C.wav_to_logmel(place_speech(C.peak_normalize(wav)))[:, : C.N_FRAMES]
+    """Peak-normalised speech starting at 0 s, padded/trimmed to 10.24 s, as a (256, 1024) log-mel."""
+    return C.wav_to_logmel(C.pad_or_trim(C.peak_normalize(wav), C.N_SAMPLES))[:, : C.N_FRAMES]
+
+
+def shift_frames(logmel: np.ndarray, frames: int) -> np.ndarray:
+    """Delay a log-mel by `frames` (silence enters on the left); equals delaying the audio by 160 x frames."""
+    out = np.full_like(logmel, C.LOG_FLOOR)
+    out[:, frames:] = logmel[:, : logmel.shape[1] - frames]
+    return out
+
+
+def place_speech(speech: np.ndarray, picture: np.ndarray, recipe: "Recipe", positions: int = 9) -> tuple:
+    """Delay the speech to where it costs the picture least: of `positions` evenly spaced start times, the one
+    whose combination correlates best with the picture. Returns (delayed log-mel, delay in seconds)."""
+    from src.evaluation.metrics import pearson_r
+
+    active = np.flatnonzero(speech.max(axis=0) > recipe.speech_floor)
+    length = int(active[-1]) + 1 if active.size else 0
+    delays = np.unique(np.linspace(0, max(C.N_FRAMES - length - 8, 0), positions).astype(int))
+    scored = [(pearson_r(C.logmel_to_image(combine(shift_frames(speech, d), picture, recipe=recipe)), picture), d)
+              for d in delays]
+    best = int(max(scored)[1])
+    return shift_frames(speech, best), round(best * C.HOP_LENGTH / C.SAMPLE_RATE, 3)
 
 
 # ----------------------------------------------------------------------------------------------- combination

@@ -1,0 +1,147 @@
+"""The imprint method end to end: files, json, no-overwrite, bad input, and measured quality of the defaults."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import imprint_joint_denoise as cli  # noqa: E402
+
+SENTENCE = "We walked along the river until the sun went down."
+
+
+@pytest.fixture
+def picture(tmp_path) -> Path:
+    """A photo-like picture (skimage's camera man) saved as PNG."""
+    from skimage import data
+
+    path = tmp_path / "camera.png"
+    Image.fromarray(data.camera()).save(path)
+    return path
+
+
+def run_cli(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "imprint_joint_denoise.py"), *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+
+def snapshot(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {}
+
+
+def test_cli_writes_every_file_with_metrics_and_refuses_to_overwrite(tmp_path, picture):
+    out = tmp_path / "out"
+    proc = run_cli("--method", "imprint", "--image", picture, "--audio_prompt", SENTENCE, "--out_dir", out,
+                   "--name", "cam", "--seed", "3")
+    assert proc.returncode == 0, proc.stderr
+    for suffix in ("_img.png", "_spec.png", "_spec_colormap.png", ".npy", ".wav", ".json"):
+        assert (out / f"cam{suffix}").is_file(), suffix
+    assert Image.open(out / "cam_img.png").size == (1024, 256)
+    assert Image.open(out / "cam_spec.png").size == (1024, 256)
+    assert Image.open(out / "cam_spec_colormap.png").mode == "RGB"
+    logmel = np.load(out / "cam.npy")
+    assert logmel.shape == (256, 1024) and logmel.dtype == np.float32
+    import soundfile as sf
+
+    wav, sr = sf.read(out / "cam.wav")
+    assert sr == 16000 and len(wav) == 163840 and 0.1 < np.abs(wav).max() <= 1.0
+    record = json.loads((out / "cam.json").read_text())
+    assert record["method"] == "imprint" and record["image"] == str(picture)
+    assert record["audio_prompt"] == SENTENCE and record["seed"] == 3 and record["image_prompt"] is None
+    assert record["settings"]["strength"] == cli.DEFAULT_STRENGTH
+    metrics = record["metrics"]
+    assert set(metrics) >= {"wer", "r", "ssim", "transcript", "wer_pocketsphinx"}
+    assert 0.0 <= metrics["wer"] and -1.0 <= metrics["r"] <= 1.0
+    # the metrics describe the written wav: re-scoring the file gives the same numbers
+    from src.evaluation import score
+
+    again = score(out / "cam.wav", text=SENTENCE, image=picture, pocketsphinx=False)
+    assert again["r"] == pytest.approx(metrics["r"], abs=1e-6) and again["wer"] == metrics["wer"]
+
+    before = snapshot(out)
+    proc = run_cli("--image", picture, "--audio_prompt", "something else", "--out_dir", out, "--name", "cam")
+    assert proc.returncode != 0 and "already exists" in proc.stderr and "--overwrite" in proc.stderr
+    assert snapshot(out) == before
+    proc = run_cli("--image", picture, "--audio_prompt", "something else", "--out_dir", out, "--name", "cam",
+                   "--overwrite", "--no_eval")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / "cam.json").read_text())["audio_prompt"] == "something else"
+
+
+def test_same_seed_same_audio(tmp_path, picture):
+    args = ["--image", str(picture), "--audio_prompt", "hello there", "--no_eval", "--out_dir", str(tmp_path)]
+    assert cli.main(args + ["--name", "a"]) == 0
+    assert cli.main(args + ["--name", "b"]) == 0
+    assert (tmp_path / "a.wav").read_bytes()[44:] == (tmp_path / "b.wav").read_bytes()[44:]
+    assert np.array_equal(np.load(tmp_path / "a.npy"), np.load(tmp_path / "b.npy"))
+
+
+def bad_inputs(tmp_path, picture):
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"\x89PNG not really")
+    not_audio = tmp_path / "notes.wav"
+    not_audio.write_text("these are notes, not audio")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    long_wav = tmp_path / "long.wav"
+    import soundfile as sf
+
+    sf.write(long_wav, 0.1 * np.sin(np.arange(16000 * 11) / 5.0), 16000)
+    ok = ["--image", str(picture), "--audio_prompt", "hello"]
+    return {
+        "missing picture": (["--image", str(tmp_path / "nope.png"), "--audio_prompt", "hi"], "not found"),
+        "corrupt picture": (["--image", str(corrupt), "--audio_prompt", "hi"], "not a readable picture"),
+        "empty prompt": (["--image", str(picture), "--audio_prompt", "   "], "nothing to speak"),
+        "non-text prompt": (["--image", str(picture), "--audio_prompt", "?!...#"], "nothing to speak"),
+        "wav that is not audio": (ok + ["--audio_path", str(not_audio)], "not a readable audio file"),
+        "speech too long": (ok + ["--audio_path", str(long_wav)], "11.00 s"),
+        "out_dir is a file": (ok + ["--out_dir", str(a_file)], "is a file"),
+        "strength out of range": (ok + ["--strength", "1.5"], "--strength"),
+        "no picture": (["--audio_prompt", "hi"], "--image"),
+    }
+
+
+def test_bad_input_is_one_clear_line_and_writes_nothing(tmp_path, picture, capsys):
+    for case, (args, expected) in bad_inputs(tmp_path, picture).items():
+        out = tmp_path / "out"
+        argv = args if "--out_dir" in args else args + ["--out_dir", str(out)]
+        try:
+            code = cli.main(argv + ["--no_eval"])
+        except SystemExit as exc:  # argparse errors
+            code = exc.code
+        err = capsys.readouterr().err.strip()
+        assert code != 0, case
+        last = err.splitlines()[-1]  # argparse prints its usage above the error line
+        assert "error" in last and expected in last, (case, err)
+        assert "Traceback" not in err, (case, err)
+        assert not out.exists() or not any(out.iterdir()), case
+
+
+def test_image_prompt_without_stable_diffusion_weights_is_a_clear_error(tmp_path, capsys):
+    code = cli.main(["--image_prompt", "a", "cat", "--audio_prompt", "hi", "--out_dir", str(tmp_path / "o"),
+                     "--no_eval"])
+    err = capsys.readouterr().err
+    assert code != 0 and "--image" in err and "Traceback" not in err
+
+
+def test_defaults_reach_the_targets_on_two_pictures(tmp_path):
+    """Measured from the written wav (Whisper tiny.en WER, round-trip r), default strength and vocoder."""
+    from skimage import data
+
+    cases = {"chelsea": data.chelsea(), "camera": data.camera()}
+    sentences = ["The quick brown fox jumps over the lazy dog.",
+                 "My brother bought a new bicycle for his long ride to work."]
+    for (name, image), sentence in zip(cases.items(), sentences):
+        path = tmp_path / f"{name}.png"
+        Image.fromarray(image).save(path)
+        assert cli.main(["--image", str(path), "--audio_prompt", sentence, "--out_dir", str(tmp_path / "out"),
+                         "--name", name]) == 0
+        metrics = json.loads((tmp_path / "out" / f"{name}.json").read_text())["metrics"]
+        assert metrics["wer"] <= 0.15, (name, metrics["transcript"])
+        assert metrics["r"] >= 0.85, (name, metrics["r"])
