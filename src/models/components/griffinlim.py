@@ -26,9 +26,12 @@ OFFSET = WINDOW // 2 - SHIFT  # 432: frame t covers samples [160t - 432, 160t + 
 _FOLDS = -(-WINDOW // HOP)  # a window spans 7 hops (the last partly)
 
 
-def _frames_spectrum(buf: torch.Tensor, window: torch.Tensor) -> torch.Tensor:
-    """(B, 160 (T-1) + 1024) signal -> (B, T, 1025) spectrum of its Hann-windowed frames, zero-padded to 2048."""
-    return torch.fft.rfft(buf.unfold(-1, WINDOW, HOP) * window, n=N_FFT)
+def _frames_spectrum(buf: torch.Tensor, window: torch.Tensor, scratch: torch.Tensor) -> torch.Tensor:
+    """(B, 160 (T-1) + 1024) signal -> (B, T, 1025) spectrum of its Hann-windowed frames, zero-padded to 2048.
+
+    `scratch` is a zeroed (B, T, 2048) buffer whose right half stays zero (saves padding a copy every call)."""
+    torch.mul(buf.unfold(-1, WINDOW, HOP), window, out=scratch[..., :WINDOW])
+    return torch.fft.rfft(scratch)
 
 
 def _overlap_add(spec: torch.Tensor, window: torch.Tensor, envelope: torch.Tensor) -> torch.Tensor:
@@ -57,7 +60,7 @@ class GriffinLim:
 
     Two things make it converge in fewer iterations than textbook Griffin-Lim on a mel target:
     - the magnitude projection keeps the current spectrum's shape inside each mel band and only fits the band
-      energies (a few multiplicative updates through the sparse mel basis), instead of imposing one fixed
+      energies (multiplicative updates through the sparse mel basis), instead of imposing one fixed
       pseudo-inverse magnitude that no real signal has;
     - bands at the log floor (ln 1e-5) are "at most" constraints: quieter than the floor is as good as the floor.
     Frames follow Auffusion's framing exactly, so the output needs no alignment shift.
@@ -68,6 +71,9 @@ class GriffinLim:
 
     def __init__(self, n_iter: int = 20, momentum: float = 0.9, fit_steps: int = 1, init_fit_steps: int = 2,
                  device=None, seed: int = 0, threads: int | None = 1):
+        if n_iter < 0 or fit_steps < 1 or init_fit_steps < 0:
+            raise ValueError(f"Griffin-Lim needs n_iter >= 0, fit_steps >= 1, init_fit_steps >= 0 (got {n_iter}, "
+                             f"{fit_steps}, {init_fit_steps})")
         self.n_iter, self.momentum, self.seed, self.threads = n_iter, momentum, seed, threads
         self.fit_steps, self.init_fit_steps = fit_steps, init_fit_steps
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
@@ -135,12 +141,13 @@ class GriffinLim:
         phase = (torch.rand(mag.shape, generator=gen) * (2 * np.pi)).to(self.device)
         spec = torch.polar(mag, phase)
         prev = torch.zeros_like(spec)
+        scratch = mag.new_zeros(n_batch, n_frames, N_FFT)
         for _ in range(self.n_iter):
-            rebuilt = _frames_spectrum(_overlap_add(spec, window, envelope), window)
+            rebuilt = _frames_spectrum(_overlap_add(spec, window, envelope), window, scratch)
             spec = torch.add(rebuilt, prev, alpha=-self.momentum / (1 + self.momentum))
             prev = rebuilt
-            current = (spec.real.square() + spec.imag.square()).sqrt_().add_(1e-10).reshape(mel.shape[0], -1)
-            spec = spec * self.band_gain(current, mel, floor, self.fit_steps).reshape(spec.shape)
+            current = torch.addcmul(spec.real.square(), spec.imag, spec.imag).sqrt_().reshape(mel.shape[0], -1)
+            spec.mul_(self.band_gain(current, mel, floor, self.fit_steps).reshape(spec.shape))
         wav = _overlap_add(spec, window, envelope)[:, OFFSET:OFFSET + n_frames * HOP]
         out = wav.cpu().numpy().astype(np.float32)
         return out[0] if single else out
