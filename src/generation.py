@@ -93,7 +93,7 @@ def print_summary(record: dict) -> None:
 
 
 # ----------------------------------------------------------------------------------------------- imprint
-DEMO_SENTENCE = "A cat sat by the window and watched the rain all afternoon."
+DEMO_SENTENCE = "The cat sat by the window and watched the rain all afternoon."
 
 
 def resolve_picture(args, seed: int):
