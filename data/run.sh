@@ -13,7 +13,7 @@ JOBS="${JOBS:-$(nproc)}"          # worker processes per step
 CHECK="${CHECK:-0}"               # 1 (or --check) = score every clip with the built-in WER, list bad ones
 SEED="${SEED:-0}"                 # prompt sampling seed
 WORDS="${WORDS:-}"                # word list (default: data/words.txt)
-STRETCH="${STRETCH:-0}"           # 1 = speak short clips slower (TTS length_scale) to fill 90% of the canvas
+STRETCH="${STRETCH:-0}"           # 1 = speak short clips slower (up to 1.5x) to fill 90% of the canvas
 MAX_WER="${MAX_WER:-0.5}"         # --check: clips above this WER are listed as bad
 LENGTH_SCALE="${LENGTH_SCALE:-}"  # TTS slowness (>1 slower); empty = the voice's default
 PLBERT_DIR="${PLBERT_DIR:-}"      # local PL-BERT checkpoint folder; empty = skip PL-BERT embeddings
@@ -40,7 +40,11 @@ tts_args=(--tts "$TTS_MODEL")
 [[ -n "$NEMO_MODEL" ]] && tts_args+=(--nemo_model "$NEMO_MODEL")
 [[ -n "$NEMO_VOCODER" ]] && tts_args+=(--nemo_vocoder "$NEMO_VOCODER")
 resize_args=()
-[[ "$STRETCH" == 1 ]] && tts_args+=(--stretch) && resize_args+=(--stretch)  # resize only stretches what is still short
+if [[ "$STRETCH" == 1 && "$TTS_MODEL" != nemo ]]; then
+  tts_args+=(--stretch)      # slow the speech itself: keeps it intelligible
+elif [[ "$STRETCH" == 1 ]]; then
+  resize_args+=(--stretch)   # nemo has no length_scale here: phase-vocoder stretch of the wav
+fi
 spec_args=()
 [[ "$SAVE_PNGS" == 1 ]] && spec_args+=(--save_pngs)
 phoneme_args=(--out_dir "$OUT" --skip-existing)

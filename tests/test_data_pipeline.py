@@ -246,3 +246,19 @@ def test_check_scores_every_clip_with_the_built_in_wer(build):
     assert bad == [r["id"] for r in rows if float(r["wer"]) > 0.0]
     assert all(f"check: bad {clip_id}: WER" in result.stderr for clip_id in bad)
     assert "3 clips scored, mean WER" in result.stdout
+
+
+def test_resize_redoes_clips_when_its_options_change(tmp_path):
+    from src.dataset.layout import BuildLayout
+    from src.dataset.resize import resize_clips
+    from src.models.components.auffusion_converter import save_wav
+
+    layout = BuildLayout(tmp_path)
+    layout.raw_wav_dir.mkdir()
+    save_wav(layout.raw_wav("000000"), np.sin(np.arange(48000) * 0.05).astype(np.float32) * 0.3)
+    save_wav(layout.raw_wav("000001"), np.zeros(16000, dtype=np.float32))
+    first = resize_clips(layout, ["000000", "000001"], progress=False)
+    assert first.done == ["000000"] and "silent" in first.refused["000001"]
+    assert resize_clips(layout, ["000000"], progress=False).skipped == ["000000"]
+    again = resize_clips(layout, ["000000"], progress=False, stretch=True)
+    assert again.done == ["000000"] and again.notes["000000"] == "stretched x1.50"

@@ -9,6 +9,7 @@ policy "refuse" refuses every clip that does not fit. Refused clips get no wav a
 """
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -80,18 +81,21 @@ def resize_clips(layout: BuildLayout, clip_ids: list[str], jobs: int = 1, skip_e
                  progress: bool = True, **options) -> StepReport:
     """raw_wav/<id>.wav -> wav/<id>.wav for each id; options: stretch, fill, max_stretch, too_long, max_compress.
 
-    A clip is redone when its raw wav is newer than its canvas wav. A refused clip's old canvas wav is removed.
+    A clip is redone when its raw wav is newer than its canvas wav, or when the options differ from those in
+    wav/settings.json (the last run's). A refused clip's old canvas wav is removed.
     """
     if options.get("too_long", "compress") not in TOO_LONG_POLICIES:
         raise ValueError(f"too_long must be one of {TOO_LONG_POLICIES}")
     layout.wav_dir.mkdir(parents=True, exist_ok=True)
+    settings_path = layout.wav_dir / "settings.json"
+    same_settings = settings_path.is_file() and json.loads(settings_path.read_text()) == options
     report = StepReport("resize")
     tasks = []
     for clip_id in clip_ids:
         raw, out = layout.raw_wav(clip_id), layout.wav(clip_id)
         if not raw.is_file():
             report.failed[clip_id] = f"no raw wav ({raw})"
-        elif skip_existing and is_newer(out, raw):
+        elif skip_existing and same_settings and is_newer(out, raw):
             report.skipped.append(clip_id)
         else:
             tasks.append((clip_id, raw, out, options))
@@ -110,4 +114,5 @@ def resize_clips(layout: BuildLayout, clip_ids: list[str], jobs: int = 1, skip_e
             report.done.append(clip_id)
             if action != "padded":
                 report.notes[clip_id] = action
+    settings_path.write_text(json.dumps(options, sort_keys=True) + "\n")
     return report
