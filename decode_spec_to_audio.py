@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "hifigan: Auffusion's HiFi-GAN, error if its weights are not available; "
                              "griffinlim: weight-free phase reconstruction")
     parser.add_argument("--griffinlim_iters", type=int, default=None,
-                        help="Griffin-Lim iterations (default 20; more is slower and slightly cleaner)")
+                        help="Griffin-Lim iterations (default 24; more is slower and slightly cleaner)")
     parser.add_argument("--audio_model", default=DEFAULT_AUDIO_MODEL,
                         help="Auffusion model holding the HiFi-GAN (its vocoder/config.json + vocoder/vocoder.pt): "
                              f"a Hugging Face hub id or a local folder (default {DEFAULT_AUDIO_MODEL})")

@@ -69,7 +69,7 @@ class GriffinLim:
 
     name = "griffinlim"
 
-    def __init__(self, n_iter: int = 20, momentum: float = 0.9, fit_steps: int = 1, init_fit_steps: int = 2,
+    def __init__(self, n_iter: int = 24, momentum: float = 0.9, fit_steps: int = 1, init_fit_steps: int = 2,
                  device=None, seed: int = 0, threads: int | None = 1):
         if n_iter < 0 or fit_steps < 1 or init_fit_steps < 0:
             raise ValueError(f"Griffin-Lim needs n_iter >= 0, fit_steps >= 1, init_fit_steps >= 0 (got {n_iter}, "
