@@ -52,3 +52,14 @@ def test_piper_is_deterministic():
     first = synthesize("repeat after me please")
     second = synthesize("repeat after me please")
     assert first.shape == second.shape and np.array_equal(first, second)
+
+
+def test_check_backend_says_what_is_missing_without_loading_models(tmp_path, monkeypatch):
+    tts.check_backend("piper")
+    with pytest.raises(tts.TTSError, match="unknown TTS backend"):
+        tts.check_backend("festival")
+    with pytest.raises(tts.TTSError, match="local .nemo files"):
+        tts.check_backend("nemo")
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(tts.TTSError, match="espeak-ng is not installed"):
+        tts.check_backend("espeak")

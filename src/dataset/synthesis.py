@@ -77,9 +77,12 @@ def speak_prompts(layout: BuildLayout, prompts: list[tuple[str, str]], backend: 
                   **options) -> StepReport:
     """TTS for each (id, text). `fit`: None, or {fill, max_stretch, max_compress} to re-speak clips so they fill
     the canvas; options go to `synthesize` (length_scale, nemo_model, nemo_vocoder)."""
+    from src.speech.tts import check_backend
+
+    options = {k: v for k, v in options.items() if v is not None}
+    check_backend(backend, **options)
     layout.raw_wav_dir.mkdir(parents=True, exist_ok=True)
     report = StepReport("tts")
-    options = {k: v for k, v in options.items() if v is not None}
     tasks = []
     for clip_id, text in prompts:
         info = {"text": text, "backend": backend, "options": options, "fit": fit}

