@@ -5,6 +5,7 @@ Dispatches on `args.method`: the weight-free imprint (here) or the joint diffusi
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import sys
 
@@ -151,6 +152,6 @@ def run_imprint(args, name: str, seed: int) -> dict:
         "audio_path": args.audio_path, "seed": seed,
         "settings": {"strength": args.strength, "tts": None if args.audio_path else args.tts,
                      "vocoder": args.vocoder or "griffinlim", "griffinlim_iters": args.griffinlim_iters,
-                     **speech_info},
+                     **speech_info, "recipe": dataclasses.asdict(recipe)},
     }
     return finish_sample(args, paths, record, logmel, wav, picture)

@@ -42,14 +42,17 @@ def load_picture(image) -> np.ndarray:
         arr = np.asarray(image)
         if arr.ndim not in (2, 3) or arr.size == 0:
             raise PictureError(f"a picture array must be (H, W) or (H, W, C), got shape {arr.shape}")
-        if arr.dtype != np.uint8:
-            arr = np.round(np.clip(arr.astype(np.float32), 0.0, 1.0) * 255.0).astype(np.uint8)
-        pil = Image.fromarray(arr[..., :3] if arr.ndim == 3 else arr)
+        if arr.ndim == 2 and arr.dtype != np.uint8:  # float gray in [0, 1]: resize without 8-bit rounding
+            pil = Image.fromarray(np.clip(arr.astype(np.float32), 0.0, 1.0) * 255.0, mode="F")
+        else:
+            if arr.dtype != np.uint8:
+                arr = np.round(np.clip(arr.astype(np.float32), 0.0, 1.0) * 255.0).astype(np.uint8)
+            pil = Image.fromarray(arr[..., :3] if arr.ndim == 3 else arr)
     if pil.mode in ("RGBA", "LA", "P"):
         pil = pil.convert("RGBA")
         background = Image.new("RGBA", pil.size, (255, 255, 255, 255))
         pil = Image.alpha_composite(background, pil)
-    gray = pil.convert("L").convert("F")
+    gray = pil if pil.mode == "F" else pil.convert("L").convert("F")
     stretched = np.asarray(gray.resize((CANVAS_WIDTH, CANVAS_HEIGHT), Image.BICUBIC), dtype=np.float32) / 255.0
     return np.clip(stretched, 0.0, 1.0)
 
