@@ -8,7 +8,7 @@ L="${L:-50}"                      # number of prompts (clips)
 W="${W:-9}"                       # words per prompt
 TTS_MODEL="${TTS_MODEL:-piper}"   # piper | espeak | nemo (nemo needs NEMO_MODEL and NEMO_VOCODER)
 SAVE_PNGS="${SAVE_PNGS:-0}"       # 1 = also write spectrogram PNGs
-OUT="${OUT:-data/build}"          # build folder
+OUT="${OUT:-}"                    # build folder (default: data/build in the repo); relative = to where you are
 JOBS="${JOBS:-$(nproc)}"          # worker processes per step
 CHECK="${CHECK:-0}"               # 1 (or --check) = score every clip with the built-in WER, list bad ones
 SEED="${SEED:-0}"                 # prompt sampling seed
@@ -30,6 +30,10 @@ for arg in "$@"; do
 done
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+absolute() { if [[ -z "$1" || "$1" == /* ]]; then echo "$1"; else echo "$PWD/$1"; fi; }
+OUT="$(absolute "${OUT:-$ROOT/data/build}")"
+WORDS="$(absolute "$WORDS")"; PLBERT_DIR="$(absolute "$PLBERT_DIR")"
+NEMO_MODEL="$(absolute "$NEMO_MODEL")"; NEMO_VOCODER="$(absolute "$NEMO_VOCODER")"
 if [[ -x "$ROOT/.venv/bin/python" ]]; then PY="$ROOT/.venv/bin/python"; else PY="${PYTHON:-python3}"; fi
 
 common=(--out_dir "$OUT" --jobs "$JOBS")
