@@ -83,3 +83,33 @@ def test_noise_is_not_transcribed_as_the_sentence():
     wav = (0.1 * np.random.default_rng(3).standard_normal(C.N_SAMPLES)).astype(np.float32)
     metrics = score(wav, text="The quick brown fox jumps over the lazy dog.", pocketsphinx=False)
     assert metrics["wer"] >= 0.8
+
+
+def test_evaluate_py_scores_a_folder_and_keeps_existing_results(tmp_path, capsys):
+    import csv
+    import json
+    import sys
+    from pathlib import Path
+
+    from PIL import Image
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import evaluate
+    from src.speech.tts import synthesize
+
+    text = "My brother bought a new bicycle."
+    C.save_wav(tmp_path / "a.wav", C.pad_or_trim(synthesize(text)))
+    (tmp_path / "a.json").write_text(json.dumps({"audio_prompt": text}))
+    picture = picture_from_spectrogram_of(C.load_wav(tmp_path / "a.wav"))
+    Image.fromarray((picture * 255).round().astype(np.uint8)).save(tmp_path / "a_img.png")
+    assert evaluate.main([str(tmp_path), "--plot", "--no_pocketsphinx"]) == 0
+    rows = list(csv.DictReader(open(tmp_path / "metrics.csv")))
+    assert [row["name"] for row in rows] == ["a"]
+    assert float(rows[0]["wer"]) <= 0.2 and float(rows[0]["r"]) > 0.99
+    assert (tmp_path / "wer_vs_r.png").stat().st_size > 0
+    assert "mean" in capsys.readouterr().out
+    before = (tmp_path / "metrics.csv").read_bytes()
+    with pytest.raises(SystemExit) as exc:
+        evaluate.main([str(tmp_path)])
+    assert exc.value.code != 0 and "--overwrite" in capsys.readouterr().err
+    assert (tmp_path / "metrics.csv").read_bytes() == before
