@@ -49,13 +49,14 @@ def add_imprint_args(parser: argparse.ArgumentParser) -> None:
                         "10.24 s is refused with its measured length")
     g.add_argument("--tts", choices=("piper", "espeak"), default="piper",
                    help="offline TTS for --audio_prompt: piper (bundled voice, default) or espeak (needs espeak-ng). "
-                        "Speech is centred on the 10.24 s canvas; TTS longer than that is sped up to fit "
+                        "Speech starts where it costs the picture least; TTS longer than 10.24 s is sped up to fit "
                         "(refused, with its measured length, when even length_scale 0.6 does not fit)")
     g.add_argument("--length_scale", type=float, default=1.0,
                    help="TTS speaking pace: >1 slower, <1 faster (natural pace measured best)")
     g.add_argument("--strength", type=float, default=DEFAULT_STRENGTH,
-                   help=f"0..1: how much speech wins over the picture (default {DEFAULT_STRENGTH}: both "
-                        "intelligible and picture-faithful; higher = clearer speech, fainter picture)")
+                   help="0..1: how much speech wins over the picture; the default is where both targets "
+                        "(WER <= 0.15, r >= 0.85) held in benchmarks/bench_imprint_sweep.py; higher = clearer "
+                        "speech, fainter picture")
     g.add_argument("--demo", action="store_true",
                    help="use scikit-image's cat photo and a sentence when --image / --audio_prompt are not given")
 
