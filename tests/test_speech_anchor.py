@@ -110,7 +110,7 @@ def test_tts_speech_becomes_a_canvas_spectrogram():
     assert logmel.shape == (C.N_MELS, C.N_FRAMES) and np.isfinite(logmel).all()
     assert logmel[:, :100].max() > C.LOG_FLOOR + 3  # speech at the start, silence padding at the end
     with pytest.raises(SpeechAnchorError, match="longer than"):
-        speak_logmel("one two three four five six seven eight nine ten " * 4)
+        speak_logmel("one two three four five six seven eight nine ten " * 8)
 
 
 # ----------------------------------------------------------------------------------------------- in the joint loop
