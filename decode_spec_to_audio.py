@@ -5,16 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from src.cli import OneLineParser
 from src.models import DEFAULT_AUDIO_MODEL
 
 VOCODERS = ("auto", "hifigan", "griffinlim")
-
-
-class OneLineParser(argparse.ArgumentParser):
-    """Argument errors as one line on stderr (exit 2) instead of usage + error."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,11 +13,13 @@ import argparse
 import sys
 from pathlib import Path
 
+from src.cli import OneLineParser
+
 COLUMNS = ("name", "wer", "r", "ssim", "wer_pocketsphinx", "transcript", "reference", "picture")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = OneLineParser(description=__doc__.split("\n\n")[0])
     p.add_argument("out_dir", help="folder holding <name>.wav (+ <name>.json, <name>_img.png) files")
     p.add_argument("--csv", default=None, help="where to write the table (default OUT_DIR/metrics.csv)")
     p.add_argument("--plot", action="store_true", help="also draw WER vs r as OUT_DIR/wer_vs_r.png (matplotlib)")

@@ -11,10 +11,7 @@ import getpass
 import os
 import sys
 
-
-class OneLineParser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+from src.cli import OneLineParser
 
 
 def build_parser() -> argparse.ArgumentParser:

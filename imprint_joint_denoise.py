@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from src.cli import OneLineParser
+
 METHODS = ("imprint", "joint")
 DEFAULT_STRENGTH = 0.5
 
@@ -210,7 +212,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter)
+    parser = OneLineParser(description=__doc__.split("\n\n")[0], formatter_class=HelpFormatter)
     add_common_args(parser)
     add_imprint_args(parser)
     add_joint_args(parser)

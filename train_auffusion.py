@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from src.cli import OneLineParser
 from src.training.config import DEFAULT_LORA_TARGETS, TrainConfig, TrainingInputError
 
 D = TrainConfig()
@@ -24,7 +25,7 @@ def split_list(text: str) -> tuple:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = OneLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--pretrained_model", default=D.pretrained_model,
                    help="Auffusion model: hub id or local diffusers folder (default: %(default)s)")
     p.add_argument("--manifest", required=True,

@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """--check: transcribe every OUT/wav/<id>.wav with the built-in recogniser (Whisper tiny.en), write
 OUT/check.csv (id,wer,bad,text,transcript) and list the clips whose WER is above --max_wer."""
-import argparse
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from src.cli import OneLineParser  # noqa: E402
 from src.dataset.cli import add_common_flags, open_layout, run  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = OneLineParser(description=__doc__)
     parser.add_argument("--max_wer", type=float, default=0.5, help="clips above this WER are bad (default: 0.5)")
     add_common_flags(parser, skip=False)
     args = parser.parse_args()

@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """Step 6: OUT/manifest.csv with id,text,wav_path,raw_wav_path,spec_path,phonemes for every finished clip
 (paths relative to the manifest). Clips missing a file are listed and left out."""
-import argparse
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from src.cli import OneLineParser  # noqa: E402
 from src.dataset.cli import add_common_flags, open_layout, run  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = OneLineParser(description=__doc__)
     add_common_flags(parser, jobs=False, skip=False)
     args = parser.parse_args()
 

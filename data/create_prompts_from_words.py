@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """Step 1: L seeded random prompts of W words from a word list -> OUT/prompts.csv (id,text)."""
-import argparse
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from src.cli import OneLineParser  # noqa: E402
 from src.dataset.cli import add_common_flags, open_layout, run  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = OneLineParser(description=__doc__)
     parser.add_argument("--words", default=str(Path(__file__).with_name("words.txt")),
                         help="word list, one word per line, # comments (default: data/words.txt)")
     parser.add_argument("-L", "--num_prompts", type=int, default=50, help="number of prompts (default: 50)")

@@ -1,17 +1,17 @@
 #!/usr/bin/env python3
 """Step 4: OUT/wav/<id>.wav -> OUT/spec/<id>.npy, the shared converter's log-mel, float32 (256, 1024);
 with --save_pngs also OUT/spec_png/<id>.png (the spectrogram image, low frequencies at the bottom)."""
-import argparse
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from src.cli import OneLineParser  # noqa: E402
 from src.dataset.cli import add_common_flags, finish, open_layout, run  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = OneLineParser(description=__doc__)
     parser.add_argument("--save_pngs", action="store_true", help="also write 8-bit spectrogram PNGs")
     add_common_flags(parser)
     args = parser.parse_args()

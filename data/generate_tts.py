@@ -1,16 +1,16 @@
 #!/usr/bin/env python3
 """Step 2: speak every prompt of OUT/prompts.csv -> OUT/raw_wav/<id>.wav (16 kHz mono) + <id>.json (text, settings)."""
-import argparse
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from src.cli import OneLineParser  # noqa: E402
 from src.dataset.cli import add_common_flags, finish, open_layout, run  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = OneLineParser(description=__doc__)
     parser.add_argument("--tts", "--tts_model", dest="tts", default="piper", choices=["piper", "espeak", "nemo"],
                         help="TTS backend: piper (bundled joe-us voice), espeak (apt espeak-ng), nemo (local .nemo)")
     parser.add_argument("--length_scale", type=float, default=None,

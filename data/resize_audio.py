@@ -11,11 +11,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from src.cli import OneLineParser  # noqa: E402
 from src.dataset.cli import add_common_flags, finish, open_layout, run  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stretch", action="store_true", help="slow short clips down (pitch kept) to fill the canvas")
     parser.add_argument("--fill", type=float, default=0.9, help="--stretch target: fraction of 10.24 s (default 0.9)")
     parser.add_argument("--max_stretch", type=float, default=1.5, help="--stretch slows by at most this (default 1.5)")
