@@ -75,10 +75,13 @@ def baseline(kind: str):
     return make
 
 
-def imprint(strength: float):
+def imprint(strength: float, **changes):
+    """The imprint at `strength`; `changes` override Recipe fields (e.g. soften=0.0, the default before it)."""
+    import dataclasses
+
     from src.sampling.imprint import combine, place_speech, recipe_for
 
-    recipe = recipe_for(strength)
+    recipe = dataclasses.replace(recipe_for(strength), **changes)
     return lambda speech, picture: combine(place_speech(speech, picture, recipe)[0], picture, recipe=recipe)
 
 
@@ -106,6 +109,9 @@ def main(argv=None) -> int:
     p.add_argument("--no_baselines", action="store_true", help="skip METRICS.md's baselines")
     p.add_argument("--no_default", action="store_true", help="skip the default (e.g. to run the sweep alone)")
     p.add_argument("--per_pair", action="store_true", help="also print every pair's WER and r")
+    p.add_argument("--per_picture", action="store_true", help="also print each picture's mean WER and r")
+    p.add_argument("--unsoftened", action="store_true",
+                   help="also measure the default without blurring the picture under speech (soften=0)")
     args = p.parse_args(argv)
 
     from tqdm import tqdm
@@ -120,6 +126,8 @@ def main(argv=None) -> int:
              else [(n, (k + j) % len(SENTENCES)) for k, n in enumerate(names) for j in (0, 3)])
     speech = {i: speech_logmel(synthesize(SENTENCES[i])) for i in tqdm(sorted({i for _, i in pairs}), desc="TTS")}
     methods = {} if args.no_default else {f"imprint default (strength {DEFAULT_STRENGTH})": imprint(DEFAULT_STRENGTH)}
+    if args.unsoftened:
+        methods["imprint default, soften 0 (before)"] = imprint(DEFAULT_STRENGTH, soften=0.0)
     if not args.no_baselines:
         methods.update({name: baseline(name) for name in
                         ("speech over picture", "quieter speech over picture", "noise-floor imprint")})
@@ -133,6 +141,12 @@ def main(argv=None) -> int:
                                       Path(tmp))
             worst_wer, worst_r = max(x[2] for x in results), min(x[3] for x in results)
             print(f"{name:<40} {wer:9.3f} {r:8.3f} {worst_wer:10.3f} {worst_r:8.3f}", flush=True)
+            if args.per_picture:
+                for pic_name in names:
+                    mine = [x for x in results if x[0] == pic_name]
+                    if mine:
+                        print(f"    {pic_name:<10} WER {np.mean([x[2] for x in mine]):.3f}  "
+                              f"r {np.mean([x[3] for x in mine]):.3f}")
             if args.per_pair:
                 for pic_name, si, w, rr in results:
                     print(f"    {pic_name:<10} sentence {si}  WER {w:.3f}  r {rr:.3f}")

@@ -1,4 +1,5 @@
 """The imprint method end to end: files, json, no-overwrite, bad input, and measured quality of the defaults."""
+import dataclasses
 import json
 import subprocess
 import sys
@@ -145,3 +146,19 @@ def test_defaults_reach_the_targets_on_two_pictures(tmp_path):
         metrics = json.loads((tmp_path / "out" / f"{name}.json").read_text())["metrics"]
         assert metrics["wer"] <= 0.15, (name, metrics["transcript"])
         assert metrics["r"] >= 0.85, (name, metrics["r"])
+
+
+def test_picture_is_blurred_only_under_speech():
+    """Fine texture under speech is smoothed (it would pose as harmonics); the picture elsewhere is untouched."""
+    from src.sampling.imprint import combine, recipe_for
+
+    rng = np.random.default_rng(0)
+    picture = rng.random((256, 1024)).astype(np.float32)  # a fine texture
+    speech = np.full((256, 1024), -11.5, dtype=np.float32)
+    speech[20:60, 100:300] = 1.0
+    recipe = recipe_for(0.5)
+    soft = combine(speech, picture, recipe=recipe)
+    sharp = combine(speech, picture, recipe=dataclasses.replace(recipe, soften=0.0))
+    beside = (slice(61, 66), slice(120, 280))  # just above the speech band: no speech drawn, picture blurred
+    assert np.std(np.diff(soft[beside], axis=1)) < 0.7 * np.std(np.diff(sharp[beside], axis=1))
+    assert np.array_equal(soft[150:, 500:], sharp[150:, 500:])

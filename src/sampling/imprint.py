@@ -133,8 +133,9 @@ class Recipe:
     """How picture and speech share one log-mel (levels in nats of Auffusion's log-mel; speech peaks near +2).
 
     1. The picture, contrast-stretched, fills [top - depth, top].
-    2. Around speech energy (speech louder than `duck_floor`) the picture is lowered by up to `duck`, so the
-       recogniser hears each speech cell against a quieter surround.
+    2. Under and around speech energy (speech louder than `duck_floor`) the picture is blurred (gaussian `soften`
+       cells), so fine texture (brick joints, letter edges) cannot pose as harmonics or plosives, and lowered by up
+       to `duck`, so the recogniser hears each speech cell against a quieter surround.
     3. Speech cells louder than `speech_floor` are drawn at their own level + `margin`, raised by `follow` x the
        local brightness of the picture (max over `neighbourhood` cells, blurred by `blur`) relative to `top`,
        wherever that beats the picture (max). Following the local brightness keeps every speech peak `margin`
@@ -150,6 +151,7 @@ class Recipe:
     blur: float = 12.0
     duck: float = 3.0
     duck_floor: float = -3.0
+    soften: float = 2.0
 
 
 def recipe_for(strength: float) -> Recipe:
@@ -172,6 +174,17 @@ def picture_logmel(picture: np.ndarray, recipe: Recipe) -> np.ndarray:
     return (recipe.top - recipe.depth + recipe.depth * rows_low_first).astype(np.float32)
 
 
+def soften_near_speech(pic: np.ndarray, near_speech: np.ndarray, sigma: float) -> np.ndarray:
+    """Blend the picture towards its blur where speech is (a mask reaching ~3 bands and ~1.5 frames beyond it).
+
+    Measured on 42 pairs (benchmarks/bench_imprint_sweep.py --full): brick WER 0.60 -> 0.40, text 0.21 -> 0.11,
+    mean r unchanged (the blurred cells are few and keep their local mean)."""
+    from scipy.ndimage import gaussian_filter
+
+    weight = np.clip(2.0 * gaussian_filter(near_speech, (3.0, 1.5)), 0.0, 1.0)
+    return pic * (1.0 - weight) + gaussian_filter(pic, sigma) * weight
+
+
 def combine(speech: np.ndarray, picture: np.ndarray, strength: float = 0.5, recipe: Recipe | None = None) -> np.ndarray:
     """One (256, 1024) log-mel that looks like `picture` and sounds like `speech` (a (256, 1024) log-mel)."""
     from scipy.ndimage import gaussian_filter, maximum_filter
@@ -179,8 +192,10 @@ def combine(speech: np.ndarray, picture: np.ndarray, strength: float = 0.5, reci
     recipe = recipe or recipe_for(strength)
     pic = picture_logmel(picture, recipe)
     brightness = gaussian_filter(maximum_filter(pic, size=recipe.neighbourhood), recipe.blur, mode="nearest")
+    near_speech = maximum_filter((speech > recipe.duck_floor).astype(np.float32), size=3)
+    if recipe.soften:
+        pic = soften_near_speech(pic, near_speech, recipe.soften)
     if recipe.duck:
-        near_speech = maximum_filter((speech > recipe.duck_floor).astype(np.float32), size=3)
         pic = pic - recipe.duck * np.clip(gaussian_filter(near_speech, 1.5), 0.0, 1.0)
     lifted = speech + recipe.margin + recipe.follow * (brightness - recipe.top)
     drawn = np.where(speech > recipe.speech_floor, lifted, -np.inf)
