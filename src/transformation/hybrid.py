@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+from src.transformation.base import View
+
 
 def gaussian_blur(x, sigma: float):
     """Separable Gaussian blur over the last two axes of (..., H, W), radius ceil(3 sigma), edges replicated."""
@@ -27,3 +29,19 @@ def low_part(x, sigma: float):
 
 def high_part(x, sigma: float):
     return x - gaussian_blur(x, sigma)
+
+
+class HybridView(View):
+    """A hybrid view: the model sees the canvas unchanged and only its prediction is filtered at `sigma` (latent
+    pixels). low_pass + high_pass at the same sigma add up to the identity, so each takes weight 1."""
+
+    hybrid = True
+
+    def __init__(self, sigma: float = 2.0):
+        self.sigma = float(sigma)
+
+    def view(self, x):
+        return self.checked(x)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(sigma={self.sigma})"
