@@ -122,7 +122,7 @@ def main(argv=None) -> int:
     samples = find_samples(out_dir, args.text)
     if not samples:
         parser.exit(1, f"error: no .wav files in {out_dir}\n")
-    from src.generation import is_user_error
+    from src.errors import is_user_error
 
     try:
         rows = score_samples(samples, pocketsphinx=not args.no_pocketsphinx)

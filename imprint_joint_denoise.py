@@ -161,7 +161,7 @@ def validate_view_args(parser, args: argparse.Namespace) -> None:
 def run_batch_cli(args: argparse.Namespace) -> int:
     """--prompts_csv: every row checked like a single run (one line naming the row), then generated."""
     from src.batch import BatchError, run_batch
-    from src.generation import is_user_error
+    from src.errors import is_user_error
 
     class RowParser:
         def __init__(self, where):
@@ -180,7 +180,7 @@ def run_batch_cli(args: argparse.Namespace) -> int:
     try:
         return run_batch(args, validate=lambda row_args, where: validate_args(RowParser(where), row_args))
     except Exception as exc:
-        if not (isinstance(exc, BatchError) or is_user_error(exc)):
+        if not is_user_error(exc):
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -246,7 +246,8 @@ def main(argv=None) -> int:
     if args.prompts_csv:
         return run_batch_cli(args)
     validate_args(parser, args)
-    from src.generation import generate_sample, is_user_error, print_summary
+    from src.errors import is_user_error
+    from src.generation import generate_sample, print_summary
 
     try:
         record = generate_sample(args, args.name, args.seed)

@@ -19,6 +19,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from src.errors import UserError
+
 REQUIRED_COLUMNS = ("image_prompt", "audio_prompt")
 OPTIONAL_COLUMNS = ("image", "seed", "name")
 RANK_METRICS = {"wer": ("wer", False), "r": ("r", True), "clip": ("clip_score", True)}  # key, higher is better
@@ -26,7 +28,7 @@ SUMMARY_METRICS = ("wer", "wer_pocketsphinx", "r", "ssim", "clip_score", "transc
 NOT_KEPT_DIR = "not_kept"
 
 
-class BatchError(ValueError):
+class BatchError(UserError, ValueError):
     """A CSV or batch setting that cannot be used; the message is one user-facing line."""
 
 
@@ -134,7 +136,8 @@ def run_jobs(args, jobs: list[Job], state, show_progress: bool = True) -> list[t
     """This process's share of `jobs`; returns (index, status, message) per job: generated / skipped / failed."""
     from tqdm import tqdm
 
-    from src.generation import generate_sample, is_user_error
+    from src.errors import is_user_error
+    from src.generation import generate_sample
 
     results = []
     with state.split_between_processes(jobs) as mine:

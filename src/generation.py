@@ -6,47 +6,23 @@ Dispatches on `args.method`: the weight-free imprint (here) or the joint diffusi
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
-import sys
 
 import numpy as np
 
+from src.errors import UserError
 
-class GenerationError(RuntimeError):
+
+class GenerationError(UserError, RuntimeError):
     """A request that cannot be carried out here; the message is one user-facing line."""
-
-
-def user_error_types() -> tuple:
-    """Exceptions whose message is meant for the user (printed as one line, exit 1) rather than a traceback."""
-    from src.evaluation.asr import ASRUnavailable
-    from src.models.components.auffusion_converter import SpectrogramError
-    from src.outputs import OutputError
-    from src.sampling.imprint import PictureError
-    from src.sampling.speech_anchor import SpeechAnchorError
-    from src.speech.tts import TTSError
-    from src.transformation import ViewError
-
-    types = [GenerationError, ASRUnavailable, SpectrogramError, OutputError, PictureError, TTSError, ViewError,
-             SpeechAnchorError]
-    if "src.models.components.vocoders" in sys.modules:
-        types.append(sys.modules["src.models.components.vocoders"].VocoderUnavailable)
-    if "src.guidance.base" in sys.modules:  # joint diffusion: bad settings, weights not available here
-        types += [sys.modules["src.guidance.base"].GuidanceError, sys.modules["src.guidance.base"].ModelUnavailable]
-    return tuple(types)
-
-
-def is_user_error(exc: BaseException) -> bool:
-    return isinstance(exc, user_error_types())
 
 
 def generate_sample(args, name: str, seed: int) -> dict:
     if args.method == "imprint":
         return run_imprint(args, name, seed)
     if args.method == "joint":
-        joint = importlib.import_module("src.sampling.joint") if importlib.util.find_spec("src.sampling.joint") else None
-        if getattr(joint, "run_joint", None) is None:
-            raise GenerationError("--method joint is not yet available in this version; use --method imprint")
-        return joint.run_joint(args, name, seed)
+        from src.sampling.joint import run_joint
+
+        return run_joint(args, name, seed)
     raise GenerationError(f"unknown --method {args.method!r}")
 
 
@@ -107,24 +83,16 @@ def resolve_picture(args, seed: int):
         from skimage import data
 
         return load_picture(data.chelsea()), "skimage.data.chelsea()"
-    if importlib.util.find_spec("src.guidance.stable_diffusion") is None:
-        raise GenerationError("--image_prompt needs Stable Diffusion, which is not available here; "
-                              "pass a picture with --image PICTURE")
     return generate_picture_with_sd(args, seed), None
 
 
 def generate_picture_with_sd(args, seed: int) -> np.ndarray:
     """A 256x1024 picture from Stable Diffusion (the joint method's wrapper); a clear error without weights."""
-    from src.guidance import stable_diffusion as sd
-
-    generate = getattr(sd, "generate_image", None)
-    if generate is None:
-        raise GenerationError("this version's Stable Diffusion wrapper cannot make a picture alone; "
-                              "pass a picture with --image PICTURE")
     from src.guidance.base import ModelUnavailable
+    from src.guidance.stable_diffusion import generate_image
 
     try:
-        image = generate(" ".join(args.image_prompt), height=256, width=1024, seed=seed, device=args.device,
+        image = generate_image(" ".join(args.image_prompt), height=256, width=1024, seed=seed, device=args.device,
                          model=getattr(args, "image_model", None))
     except (ModelUnavailable, OSError) as exc:
         raise GenerationError(f"--image_prompt without --image needs Stable Diffusion weights, which are not "

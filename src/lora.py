@@ -17,6 +17,8 @@ import json
 import os
 from pathlib import Path
 
+from src.errors import UserError
+
 LORA_WEIGHT_NAME = "pytorch_lora_weights.safetensors"
 BASE_WEIGHTS_NAME = "unfrozen_base_weights.safetensors"
 PHONEME_ADAPTER_NAME = "phoneme_adapter.safetensors"
@@ -25,7 +27,7 @@ ADAPTER_NAME = "speech"
 PHONEME_ADAPTER_CONFIG_KEY = "phoneme_adapter_config"
 
 
-class LoraFolderError(ValueError):
+class LoraFolderError(UserError, ValueError):
     """A LoRA folder that is missing or unreadable (message is user-facing)."""
 
 

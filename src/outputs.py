@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from src.errors import UserError
+
 BASE_FILES = {
     "img": "{name}_img.png",
     "spec": "{name}_spec.png",
@@ -33,7 +35,7 @@ LATENTS_FILE = "{name}_latents.npy"
 VIEW_FILES = {"view{k}_img": "{name}_view{k}_img.png", "view{k}_wav": "{name}_view{k}.wav"}
 
 
-class OutputError(ValueError):
+class OutputError(UserError, ValueError):
     """An output location that cannot be used; the message is one user-facing line."""
 
 

@@ -9,6 +9,7 @@ import sys
 import time
 
 from src.dataset.layout import BuildLayout, make_writable_dir
+from src.errors import is_user_error
 
 
 def add_common_flags(parser: argparse.ArgumentParser, jobs: bool = True, skip: bool = True) -> None:
@@ -39,18 +40,6 @@ def finish(report, started: float) -> int:
     print(f"{report.summary()} ({time.perf_counter() - started:.1f} s)")
     attempted = len(report.done) + len(report.failed)
     return 1 if attempted and not report.done and not report.skipped else 0
-
-
-USER_ERRORS = (("src.dataset.layout", "DatasetError"), ("src.speech.tts", "TTSError"),
-               ("src.speech.phonemes", "PhonemizerError"), ("src.evaluation.asr", "ASRUnavailable"),
-               ("src.models.components.auffusion_converter", "SpectrogramError"))
-
-
-def is_user_error(exc: BaseException) -> bool:
-    """True for the project's one-line user errors. Looks only at modules already imported (a module that
-    raised must have been imported), so this never pulls in torch."""
-    return any(isinstance(exc, getattr(sys.modules[module], name))
-               for module, name in USER_ERRORS if module in sys.modules)
 
 
 def run(main) -> None:

@@ -9,8 +9,10 @@ import functools
 
 import numpy as np
 
+from src.errors import UserError
 
-class ASRUnavailable(RuntimeError):
+
+class ASRUnavailable(UserError, RuntimeError):
     """A recogniser package or model is missing; the message is one user-facing line."""
 
 

@@ -7,15 +7,17 @@ predicts guided noise in one batched UNet call, and decodes latents with the mod
 """
 from __future__ import annotations
 
+from src.errors import UserError
+
 DTYPES = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
           "bfloat16": "bfloat16", "bf16": "bfloat16"}
 
 
-class GuidanceError(ValueError):
+class GuidanceError(UserError, ValueError):
     """A setting the models cannot work with (size, guidance scale, LoRA ...); the message is one user-facing line."""
 
 
-class ModelUnavailable(RuntimeError):
+class ModelUnavailable(UserError, RuntimeError):
     """Weights that cannot be loaded here; the message is one user-facing line."""
 
 

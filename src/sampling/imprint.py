@@ -9,12 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+from src.errors import UserError
 from src.models.components import auffusion_converter as C
 
 CANVAS_HEIGHT, CANVAS_WIDTH = C.N_MELS, C.N_FRAMES  # 256 x 1024
 
 
-class PictureError(ValueError):
+class PictureError(UserError, ValueError):
     """A picture that cannot be read or used; the message is one user-facing line."""
 
 

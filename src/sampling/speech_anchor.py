@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from src.errors import UserError
+
 AUDIO_SOURCES = ("auffusion", "tts", "both")
 
 
-class SpeechAnchorError(ValueError):
+class SpeechAnchorError(UserError, ValueError):
     """Settings or speech the anchor cannot use; the message is one user-facing line."""
 
 

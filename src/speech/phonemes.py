@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import unicodedata
 
+from src.errors import UserError
+
 PAD_ID = 0
 UNK_ID = 1
 DEFAULT_MAX_LEN = 77
@@ -35,7 +37,7 @@ PHONEME_VOCAB_SIZE = len(PHONEME_SYMBOLS) + 2
 assert len(SYMBOL_TO_ID) == len(PHONEME_SYMBOLS), "duplicate phoneme symbol"
 
 
-class PhonemizerError(RuntimeError):
+class PhonemizerError(UserError, RuntimeError):
     """No espeak-ng phonemizer is available; the message is one user-facing line."""
 
 

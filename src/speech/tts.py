@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
+from src.errors import UserError
 from src.models.components.auffusion_converter import SAMPLE_RATE, load_wav, resample
 
 BACKENDS = ("piper", "espeak", "nemo")
 
 
-class TTSError(RuntimeError):
+class TTSError(UserError, RuntimeError):
     """A TTS backend is missing or failed; the message is one user-facing line."""
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from src.errors import UserError
 from src.models import DEFAULT_AUDIO_MODEL
 
 DEFAULT_LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0", "ff.net.0.proj", "ff.net.2")
@@ -61,7 +62,7 @@ class TrainConfig:
         return cls(**known)
 
 
-class TrainingInputError(ValueError):
+class TrainingInputError(UserError, ValueError):
     """Bad arguments or data, found before training starts (message is one user-facing line)."""
 
 

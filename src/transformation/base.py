@@ -5,8 +5,10 @@ that prompt's noise prediction back into the shared canvas (`inverse_view`). The
 """
 from __future__ import annotations
 
+from src.errors import UserError
 
-class ViewError(ValueError):
+
+class ViewError(UserError, ValueError):
     """A view name, weight or canvas size the views cannot handle; the message is one user-facing line."""
 
 

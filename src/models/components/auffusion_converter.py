@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from src.errors import UserError
+
 SAMPLE_RATE = 16000
 N_FFT = 2048
 HOP_LENGTH = 160
@@ -35,7 +37,7 @@ N_SAMPLES = N_FRAMES * HOP_LENGTH  # 163 840 = 10.24 s
 PAD = (N_FFT - HOP_LENGTH) // 2  # 944
 
 
-class SpectrogramError(ValueError):
+class SpectrogramError(UserError, ValueError):
     """Input that is not a valid spectrogram / audio for these conventions (message is user-facing)."""
 
 

@@ -13,11 +13,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from src.errors import UserError
 from src.models import DEFAULT_AUDIO_MODEL
 from src.models.components.griffinlim import HOP, SHIFT, GriffinLim, as_batch  # noqa: F401  (re-exported)
 
 
-class VocoderUnavailable(RuntimeError):
+class VocoderUnavailable(UserError, RuntimeError):
     """Raised when HiFi-GAN weights cannot be found; the message is one user-facing line."""
 
 
