@@ -1,6 +1,6 @@
 """Step 6: manifest.csv, one row per finished clip, paths relative to the manifest's folder.
 
-Columns: id,text,wav_path,raw_wav_path,spec_path,phonemes. `read_manifest` is the reader training uses.
+Columns: id,text,wav_path,raw_wav_path,spec_path,phonemes. `read_manifest` is the pipeline's own strict reader (all columns); training reads with src/training/data.py.
 """
 from __future__ import annotations
 
