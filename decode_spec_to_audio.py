@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from src.cli import OneLineParser
-from src.models import DEFAULT_AUDIO_MODEL
+from src.settings import DEFAULT_AUDIO_MODEL
 
 VOCODERS = ("auto", "hifigan", "griffinlim")
 
@@ -70,7 +70,7 @@ def main(argv=None) -> int:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
 
-    from src.models.components.vocoders import VocoderUnavailable, load_vocoder
+    from src.audio.vocoders import VocoderUnavailable, load_vocoder
 
     try:
         device = check_device(args.device)

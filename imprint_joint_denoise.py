@@ -64,7 +64,7 @@ def add_imprint_args(parser: argparse.ArgumentParser) -> None:
 
 
 def add_joint_args(parser: argparse.ArgumentParser) -> None:
-    from src.models import DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL
+    from src.settings import DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL
 
     g = parser.add_argument_group("joint method (Stable Diffusion x Auffusion denoising one latent)")
     g.add_argument("--image_model", default=DEFAULT_IMAGE_MODEL,

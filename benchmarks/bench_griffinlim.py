@@ -29,7 +29,7 @@ LIBROSA_ARGS = "sr=16000, n_fft=2048, hop_length=160, win_length=1024, power=1.0
 
 OURS_PROCESS = """
 import sys, numpy as np
-from src.models.components.griffinlim import GriffinLim
+from src.audio.griffinlim import GriffinLim
 np.save(sys.argv[2], GriffinLim()(np.load(sys.argv[1])))
 """
 LIBROSA_PROCESS = f"""
@@ -39,7 +39,7 @@ np.save(sys.argv[2], librosa.feature.inverse.mel_to_audio(np.exp(np.load(sys.arg
 
 
 def make_speech_logmel(text: str):
-    from src.models.components import auffusion_converter as C
+    from src.audio import converter as C
     from src.speech.tts import synthesize
 
     wav = C.pad_or_trim(C.peak_normalize(synthesize(text)))
@@ -49,7 +49,7 @@ def make_speech_logmel(text: str):
 def round_trip_error(wav, logmel, shift: int = 0) -> float:
     import numpy as np
 
-    from src.models.components import auffusion_converter as C
+    from src.audio import converter as C
 
     wav = np.concatenate([np.zeros(shift, dtype=np.float32), np.asarray(wav, dtype=np.float32)])
     return float(np.mean(np.abs(C.wav_to_logmel(C.pad_or_trim(wav, logmel.shape[1] * C.HOP_LENGTH)) - logmel)))
@@ -73,7 +73,7 @@ def main() -> int:
     import librosa
     import numpy as np
 
-    from src.models.components.vocoders import SHIFT, GriffinLim
+    from src.audio.vocoders import SHIFT, GriffinLim
 
     logmel = make_speech_logmel(args.text)
     print(f"speech log-mel {logmel.shape}, Piper: {args.text!r}")

@@ -87,7 +87,8 @@ def imprint(strength: float, **changes):
 
 def measure(make, pairs, speech_cache, pics, workdir: Path) -> tuple[float, float, list]:
     from src.evaluation import score
-    from src.models.components.auffusion_converter import GriffinLim, save_wav
+    from src.audio.converter import save_wav
+    from src.audio.vocoders import GriffinLim
     from src.sampling.imprint import vocode
 
     results = []
@@ -117,7 +118,8 @@ def main(argv=None) -> int:
     from tqdm import tqdm
 
     from imprint_joint_denoise import DEFAULT_STRENGTH
-    from src.sampling.imprint import load_picture, speech_logmel
+    from src.picture import load_picture
+    from src.sampling.imprint import speech_logmel
     from src.speech.tts import synthesize
 
     pics = {name: load_picture(img) for name, img in pictures().items()}

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from src.errors import UserError
-from src.models.components.auffusion_converter import SpectrogramError, load_spectrogram, save_wav
+from src.audio.converter import SpectrogramError, load_spectrogram, save_wav
 
 SPEC_SUFFIXES = (".npy", ".png")
 PEAK_LIMIT = 0.999  # louder output is scaled down rather than clipped by the PCM16 writer

@@ -28,7 +28,7 @@ def generate_sample(args, name: str, seed: int) -> dict:
 
 # ----------------------------------------------------------------------------------------------- shared steps
 def make_vocoder(args, seed: int, default: str = "griffinlim"):
-    from src.models.components.auffusion_converter import GriffinLim, load_vocoder
+    from src.audio.vocoders import GriffinLim, load_vocoder
 
     kind = args.vocoder or default
     if kind == "griffinlim":
@@ -75,7 +75,7 @@ DEMO_SENTENCE = "The cat sat by the window and watched the rain all afternoon."
 
 def resolve_picture(args, seed: int):
     """(canvas (256, 1024) in [0, 1], label for the json). From --image, --demo's cat, or SD via --image_prompt."""
-    from src.sampling.imprint import load_picture
+    from src.picture import load_picture
 
     if args.image is not None:
         return load_picture(args.image), str(args.image)
@@ -97,7 +97,7 @@ def generate_picture_with_sd(args, seed: int) -> np.ndarray:
     except (ModelUnavailable, OSError) as exc:
         raise GenerationError(f"--image_prompt without --image needs Stable Diffusion weights, which are not "
                               f"available here ({str(exc)[:120]}); pass a picture with --image PICTURE") from None
-    from src.sampling.imprint import load_picture
+    from src.picture import load_picture
 
     return load_picture(image)
 

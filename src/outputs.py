@@ -106,7 +106,7 @@ def save_spec_colormap_png(path, logmel, cmap: str = "magma") -> Path:
     """The spectrogram image (low frequencies at the bottom) through a matplotlib colormap, same pixel size."""
     from matplotlib import colormaps
 
-    from src.models.components.auffusion_converter import logmel_to_image
+    from src.audio.converter import logmel_to_image
 
     img = logmel_to_image(np.asarray(logmel, dtype=np.float32))
     return save_picture_png(path, colormaps[cmap](img)[..., :3])
@@ -119,7 +119,7 @@ def save_logmel(path, logmel) -> Path:
 
 def write_spectrogram_files(paths: dict[str, Path], logmel, wav) -> None:
     """The spec PNGs, the .npy and the .wav (16 kHz) of one sample."""
-    from src.models.components.auffusion_converter import save_spec_png, save_wav
+    from src.audio.converter import save_spec_png, save_wav
 
     save_spec_png(paths["spec"], logmel)
     save_spec_colormap_png(paths["spec_colormap"], logmel)

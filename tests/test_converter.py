@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from src.models.components import auffusion_converter as C
+from src.audio import converter as C
 
 
 def make_test_signal(n_samples: int, seed: int = 0) -> np.ndarray:

@@ -50,7 +50,7 @@ def test_manifest_columns_and_paths_resolve(build):
 
 def test_spectrogram_is_the_converter_of_the_resized_wav(build):
     from src.dataset.manifest import read_manifest
-    from src.models.components.auffusion_converter import N_SAMPLES, load_wav, wav_to_logmel
+    from src.audio.converter import N_SAMPLES, load_wav, wav_to_logmel
 
     out, _, _ = build
     for row in read_manifest(out / "manifest.csv"):
@@ -124,7 +124,7 @@ def test_prompts_are_seeded_distinct_and_rewritten_only_on_change(tmp_path):
 
 def test_fit_to_canvas_pads_stretches_compresses_and_refuses():
     from src.dataset.resize import ClipRefused, fit_to_canvas
-    from src.models.components.auffusion_converter import N_SAMPLES
+    from src.audio.converter import N_SAMPLES
 
     tone = np.sin(np.arange(80000) * 0.05).astype(np.float32) * 0.3  # 5 s
     padded, action = fit_to_canvas(tone)
@@ -221,7 +221,7 @@ def test_the_manifest_trains_one_step(build, tiny_auffusion_dir, tmp_path):
 def test_tts_stretch_respeaks_slower_and_reruns_notice_changed_settings(tmp_path):
     from src.dataset.layout import BuildLayout
     from src.dataset.synthesis import speak_prompts
-    from src.models.components.auffusion_converter import N_SAMPLES, load_wav
+    from src.audio.converter import N_SAMPLES, load_wav
 
     layout = BuildLayout(tmp_path)
     prompts = [("000000", "green, apple, river, chair, seven, happy")]
@@ -251,7 +251,7 @@ def test_check_scores_every_clip_with_the_built_in_wer(build):
 def test_resize_redoes_clips_when_its_options_change(tmp_path):
     from src.dataset.layout import BuildLayout
     from src.dataset.resize import resize_clips
-    from src.models.components.auffusion_converter import save_wav
+    from src.audio.converter import save_wav
 
     layout = BuildLayout(tmp_path)
     layout.raw_wav_dir.mkdir()

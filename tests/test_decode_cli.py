@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 from PIL import Image
 
-from src.models.components import auffusion_converter as C
+from src.audio import converter as C
 
 SCRIPT = Path(__file__).resolve().parents[1] / "decode_spec_to_audio.py"
 

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from src.evaluation import normalize_text, pearson_r, roundtrip_r, score, word_error_rate
-from src.models.components import auffusion_converter as C
+from src.audio import converter as C
 
 
 def test_normalize_text_follows_metrics_md():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from src.models.components import auffusion_converter as C
+from src.audio import converter as C
 from src.sampling.speech_anchor import (
     SpeechAnchor,
     SpeechAnchorError,

@@ -6,8 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from src.models.components import auffusion_converter as C
-from src.models.components import vocoders as V
+from src.audio import converter as C
+from src.audio import vocoders as V
 
 TINY_CONFIG = {  # Auffusion's vocoder config with small channel counts
     "resblock": "1", "num_mels": 256, "upsample_rates": [5, 4, 4, 2], "upsample_kernel_sizes": [11, 8, 8, 4],

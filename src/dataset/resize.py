@@ -34,7 +34,7 @@ def time_stretch(wav: np.ndarray, factor: float) -> np.ndarray:
 def fill_factor(n_samples: int, fill: float = 0.9, max_stretch: float = 1.5, max_compress: float = 1.25) -> float:
     """How much longer a clip of `n_samples` should be to fill `fill` of the canvas, limited to
     [1 / max_compress, max_stretch]."""
-    from src.models.components.auffusion_converter import N_SAMPLES
+    from src.audio.converter import N_SAMPLES
 
     return min(max_stretch, max(1.0 / max_compress, fill * N_SAMPLES / max(n_samples, 1)))
 
@@ -42,7 +42,7 @@ def fill_factor(n_samples: int, fill: float = 0.9, max_stretch: float = 1.5, max
 def fit_to_canvas(wav: np.ndarray, stretch: bool = False, fill: float = 0.9, max_stretch: float = 1.5,
                   too_long: str = "compress", max_compress: float = 1.25) -> tuple[np.ndarray, str]:
     """Return (canvas wav of exactly N_SAMPLES, what was done: 'padded' / 'stretched x1.23' / 'compressed x1.10')."""
-    from src.models.components.auffusion_converter import N_SAMPLES, SAMPLE_RATE, pad_or_trim, peak_normalize
+    from src.audio.converter import N_SAMPLES, SAMPLE_RATE, pad_or_trim, peak_normalize
 
     wav = np.asarray(wav, dtype=np.float32).reshape(-1)
     if wav.size == 0 or not np.any(wav):
@@ -64,7 +64,7 @@ def fit_to_canvas(wav: np.ndarray, stretch: bool = False, fill: float = 0.9, max
 
 
 def resize_one(task) -> str:
-    from src.models.components.auffusion_converter import load_wav, save_wav
+    from src.audio.converter import load_wav, save_wav
 
     _, raw_path, out_path, options = task
     try:
@@ -99,7 +99,7 @@ def resize_clips(layout: BuildLayout, clip_ids: list[str], jobs: int = 1, skip_e
             report.skipped.append(clip_id)
         else:
             tasks.append((clip_id, raw, out, options))
-    preload = ("src.models.components.auffusion_converter", "soundfile")
+    preload = ("src.audio.converter", "soundfile")
     if options.get("stretch"):
         preload += ("librosa.effects",)
     for task, action, error in map_clips(resize_one, tasks, jobs=jobs, desc="resize", progress=progress,

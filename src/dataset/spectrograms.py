@@ -15,7 +15,7 @@ from src.dataset.parallel import StepReport, map_clips
 
 def spectrogram_of_file(wav_path) -> np.ndarray:
     """The converter's log-mel of a canvas wav file; refuses anything that is not (256, 1024)."""
-    from src.models.components.auffusion_converter import N_FRAMES, N_MELS, load_wav, wav_to_logmel
+    from src.audio.converter import N_FRAMES, N_MELS, load_wav, wav_to_logmel
 
     logmel = wav_to_logmel(load_wav(wav_path))
     if logmel.shape != (N_MELS, N_FRAMES):
@@ -25,7 +25,7 @@ def spectrogram_of_file(wav_path) -> np.ndarray:
 
 
 def spectrogram_one(task) -> None:
-    from src.models.components.auffusion_converter import save_spec_png
+    from src.audio.converter import save_spec_png
 
     _, wav_path, npy_path, png_path = task
     logmel = spectrogram_of_file(wav_path)
@@ -54,7 +54,7 @@ def write_spectrograms(layout: BuildLayout, clip_ids: list[str], jobs: int = 1, 
             report.skipped.append(clip_id)
         else:
             tasks.append((clip_id, wav, npy, png))
-    preload = ("torch", "src.models.components.auffusion_converter")
+    preload = ("torch", "src.audio.converter")
     for task, _, error in map_clips(spectrogram_one, tasks, jobs=jobs, desc="spectrograms", progress=progress,
                                     preload=preload):
         if error:

@@ -47,7 +47,7 @@ def speak_to_fit(text: str, backend: str, options: dict, fit: dict | None):
 
 def speak_one(task) -> float:
     """Synthesize one prompt and write wav + json atomically; returns the clip's duration in seconds."""
-    from src.models.components.auffusion_converter import SAMPLE_RATE, save_wav
+    from src.audio.converter import SAMPLE_RATE, save_wav
 
     _, wav_path, info_path, info = task
     wav, length_scale = speak_to_fit(info["text"], info["backend"], info["options"], info["fit"])

@@ -24,7 +24,7 @@ __all__ = ["score", "ASRUnavailable", "normalize_text", "word_error_rate", "pear
 
 def load_audio(wav_or_path, sample_rate: int = 16000) -> np.ndarray:
     """A wav path (any rate, resampled) or an array at `sample_rate` -> float32 mono 16 kHz."""
-    from src.models.components import auffusion_converter as C
+    from src.audio import converter as C
 
     if isinstance(wav_or_path, (str, Path)):
         return C.load_wav(wav_or_path)
@@ -34,7 +34,7 @@ def load_audio(wav_or_path, sample_rate: int = 16000) -> np.ndarray:
 
 def picture_target(image) -> np.ndarray:
     """The r target: grayscale picture stretched (bicubic) to 1024 x 256, float32 in [0, 1]."""
-    from src.sampling.imprint import load_picture
+    from src.picture import load_picture
 
     return load_picture(image)
 

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from src.models.components import auffusion_converter as C
+from src.audio import converter as C
 
 
 # ----------------------------------------------------------------------------------------------- words

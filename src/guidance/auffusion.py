@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from src.guidance.base import DiffusionModel, GuidanceError
-from src.models import DEFAULT_AUDIO_MODEL
+from src.settings import DEFAULT_AUDIO_MODEL
 
 
 class Auffusion(DiffusionModel):
@@ -58,7 +58,7 @@ class Auffusion(DiffusionModel):
         """
         import torch.nn.functional as F
 
-        from src.models.components.auffusion_converter import N_MELS, vae_output_to_logmel
+        from src.audio.converter import N_MELS, vae_output_to_logmel
 
         x = self.decode(latents[:1])
         if x.shape[-2] != N_MELS:

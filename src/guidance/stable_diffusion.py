@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from src.guidance.base import DiffusionModel
-from src.models import DEFAULT_IMAGE_MODEL
+from src.settings import DEFAULT_IMAGE_MODEL
 
 
 class StableDiffusion(DiffusionModel):

@@ -169,7 +169,7 @@ def joint_settings(args) -> dict:
 
 def make_joint_vocoder(args, seed: int):
     """Griffin-Lim, or HiFi-GAN from the audio model's `vocoder/` folder ("auto": HiFi-GAN when it loads)."""
-    from src.models.components.auffusion_converter import GriffinLim, load_vocoder
+    from src.audio.vocoders import GriffinLim, load_vocoder
 
     kind = args.vocoder or "auto"
     if kind == "griffinlim":

@@ -25,7 +25,7 @@ class SpeechAnchorError(UserError, ValueError):
 # ----------------------------------------------------------------------------------------------- speech -> z_s
 def speak_logmel(text: str, frames: int = 1024, tts: str = "piper", **tts_options) -> np.ndarray:
     """Speak `text` and return its log-mel (256, frames), zero-padded at the end; refuses speech that is too long."""
-    from src.models.components import auffusion_converter as C
+    from src.audio import converter as C
     from src.speech.tts import synthesize
 
     wav = C.peak_normalize(synthesize(text, backend=tts, **tts_options))
@@ -41,7 +41,7 @@ def spectrogram_to_vae_input(logmel, height: int, width: int):
     import torch
     import torch.nn.functional as F
 
-    from src.models.components import auffusion_converter as C
+    from src.audio import converter as C
 
     x = C.logmel_to_vae_input(torch.as_tensor(np.asarray(logmel, dtype=np.float32))[None])
     if tuple(x.shape[-2:]) != (height, width):

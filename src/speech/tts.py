@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from src.errors import UserError
-from src.models.components.auffusion_converter import SAMPLE_RATE, load_wav, resample
+from src.audio.converter import SAMPLE_RATE, load_wav, resample
 
 BACKENDS = ("piper", "espeak", "nemo")
 

@@ -49,7 +49,7 @@ def encode_latent_dist(vae, logmel, device, dtype):
     """Mean and std of the VAE posterior for log-mels (B, 256, T), via the shared converter's VAE input."""
     import torch
 
-    from src.models.components.auffusion_converter import logmel_to_vae_input
+    from src.audio.converter import logmel_to_vae_input
 
     with torch.no_grad():
         dist = vae.encode(logmel_to_vae_input(logmel.to(device)).to(dtype)).latent_dist

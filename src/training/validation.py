@@ -29,7 +29,7 @@ def sample_logmels(parts, unet, prompts, cond_states, uncond_state, width: int, 
     import torch
     from diffusers import DPMSolverMultistepScheduler, StableDiffusionPipeline
 
-    from src.models.components.auffusion_converter import vae_output_to_logmel
+    from src.audio.converter import vae_output_to_logmel
 
     scheduler = DPMSolverMultistepScheduler.from_config(parts.noise_scheduler.config)
     pipe = StableDiffusionPipeline(vae=parts.vae, text_encoder=parts.text_encoder, tokenizer=parts.tokenizer,
@@ -52,7 +52,7 @@ def run_validation(parts, unet, prompts, cond_states, uncond_state, width: int, 
     """Write the samples and the csv rows; returns the WERs that could be measured."""
     import torch
 
-    from src.models.components.auffusion_converter import save_spec_png, save_wav
+    from src.audio.converter import save_spec_png, save_wav
 
     was_training = unet.training
     unet.eval()
@@ -109,7 +109,7 @@ class Validator:
         return states
 
     def run(self, unet, adapter, step: int) -> None:
-        from src.models.components.auffusion_converter import load_vocoder
+        from src.audio.vocoders import load_vocoder
 
         if self.vocoder is None:
             self.vocoder = load_vocoder("auto", model=self.cfg.pretrained_model, device="cpu")

@@ -50,7 +50,7 @@ def render_views(setup: dict | None, picture, latents, audio_model, vocoder) -> 
 
 
 def write_view_files(paths: dict, rendered: list[tuple]) -> None:
-    from src.models.components.auffusion_converter import save_wav
+    from src.audio.converter import save_wav
     from src.outputs import save_picture_png
 
     for k, (seen_picture, wav) in enumerate(rendered):

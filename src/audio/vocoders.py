@@ -14,8 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from src.errors import UserError
-from src.models import DEFAULT_AUDIO_MODEL
-from src.models.components.griffinlim import HOP, SHIFT, GriffinLim, as_batch  # noqa: F401  (re-exported)
+from src.settings import DEFAULT_AUDIO_MODEL
+from src.audio.griffinlim import HOP, SHIFT, GriffinLim, as_batch  # noqa: F401  (re-exported)
 
 
 class VocoderUnavailable(UserError, RuntimeError):

@@ -258,19 +258,3 @@ def load_spectrogram(path: str | Path) -> np.ndarray:
     if path.suffix.lower() == ".png":
         return validate_logmel(load_spec_png(path), str(path))
     raise SpectrogramError(f"{path}: unsupported spectrogram type (use .npy or .png)")
-
-
-# The vocoders live next door so that this module stays readable; they are re-exported here as part of the one
-# audio core, imported on first use so that numpy-only work (loading and checking spectrograms) never pays for torch.
-_VOCODER_NAMES = ("GriffinLim", "HiFiGAN", "VocoderUnavailable", "load_vocoder", "logmel_to_wav")
-
-
-def __getattr__(name):
-    if name in _VOCODER_NAMES:
-        from src.models.components import vocoders
-
-        return getattr(vocoders, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = [name for name in dir() if not name.startswith("_")] + list(_VOCODER_NAMES)

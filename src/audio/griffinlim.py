@@ -77,7 +77,7 @@ class GriffinLim:
         self.n_iter, self.momentum, self.seed, self.threads = n_iter, momentum, seed, threads
         self.fit_steps, self.init_fit_steps = fit_steps, init_fit_steps
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        from src.models.components.auffusion_converter import mel_basis
+        from src.audio.converter import mel_basis
 
         basis = torch.from_numpy(mel_basis()).to(self.device)
         with warnings.catch_warnings():  # "sparse CSR support is in beta": the product used here is stable
@@ -123,7 +123,7 @@ class GriffinLim:
 
     @torch.no_grad()
     def _run(self, logmel) -> np.ndarray:
-        from src.models.components.auffusion_converter import LOG_FLOOR
+        from src.audio.converter import LOG_FLOOR
 
         x, single = as_batch(logmel)
         x = x.to(self.device, torch.float32)
