@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from src.cli import OneLineParser
-from src.settings import DEFAULT_AUDIO_MODEL
+from src.cli import OneLineParser, run_script
+from src.settings import DecodeSettings, pick
 
-VOCODERS = ("auto", "hifigan", "griffinlim")
+D = DecodeSettings()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,15 +20,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--spec_path", required=True,
                         help="a .npy or .png spectrogram, or a folder: every .npy/.png directly inside it is decoded")
     parser.add_argument("--out_dir", required=True, help="folder for the wavs (created if missing)")
-    parser.add_argument("--vocoder", default="auto",
+    parser.add_argument("--vocoder", default=D.vocoder,
                         help="auto (default): HiFi-GAN if its weights load, else Griffin-Lim with a notice; "
                              "hifigan: Auffusion's HiFi-GAN, error if its weights are not available; "
                              "griffinlim: weight-free phase reconstruction")
-    parser.add_argument("--griffinlim_iters", type=int, default=None,
-                        help="Griffin-Lim iterations (default 24; more is slower and slightly cleaner)")
-    parser.add_argument("--audio_model", default=DEFAULT_AUDIO_MODEL,
+    parser.add_argument("--griffinlim_iters", type=int, default=D.griffinlim_iters,
+                        help=f"Griffin-Lim iterations (default {D.griffinlim_iters}; more is slower and slightly "
+                             "cleaner)")
+    parser.add_argument("--audio_model", default=D.audio_model,
                         help="Auffusion model holding the HiFi-GAN (its vocoder/config.json + vocoder/vocoder.pt): "
-                             f"a Hugging Face hub id or a local folder (default {DEFAULT_AUDIO_MODEL})")
+                             f"a Hugging Face hub id or a local folder (default {D.audio_model})")
     parser.add_argument("--device", default=None,
                         help="torch device, e.g. cpu, cuda, cuda:1 (default: cuda when available, else cpu)")
     parser.add_argument("--overwrite", action="store_true",
@@ -38,44 +39,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def check_device(name: str | None):
-    import torch
-
-    if name is None:
-        return None
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise ValueError(f"--device '{name}' is not a torch device (e.g. cpu, cuda, cuda:0)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"--device {name}: CUDA is not available on this machine")
-    return device
-
-
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.vocoder not in VOCODERS:
-        parser.error(f"unknown --vocoder '{args.vocoder}' (choose {', '.join(VOCODERS)})")
-    if args.griffinlim_iters is not None and args.griffinlim_iters < 1:
-        parser.error("--griffinlim_iters must be at least 1")
+    from src.errors import SettingsError
+
+    try:
+        settings = DecodeSettings(**pick(DecodeSettings, vars(args)))
+    except SettingsError as exc:
+        parser.error(str(exc))
 
     from src.decode import DecodeError, SpectrogramError, collect_spectrograms, decode_files, load_all, one_line
     from src.decode import plan_outputs
 
     try:
-        plan = plan_outputs(collect_spectrograms(args.spec_path), args.out_dir, args.overwrite)
+        plan = plan_outputs(collect_spectrograms(args.spec_path), args.out_dir, settings.overwrite)
         logmels = load_all(plan)
     except (DecodeError, SpectrogramError) as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
 
     from src.audio.vocoders import VocoderUnavailable, load_vocoder
+    from src.device import resolve_device
 
     try:
-        device = check_device(args.device)
-        vocoder = load_vocoder(args.vocoder, model=args.audio_model, device=device,
-                               griffinlim_iters=args.griffinlim_iters)
+        vocoder = load_vocoder(settings.vocoder, model=settings.audio_model, device=resolve_device(settings.device),
+                               griffinlim_iters=settings.griffinlim_iters)
     except ValueError as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
@@ -83,11 +72,11 @@ def main(argv=None) -> int:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 1
 
-    written = decode_files(plan, logmels, vocoder, progress=not args.quiet)
+    written = decode_files(plan, logmels, vocoder, progress=not settings.quiet)
     for path in written:
         print(path)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

@@ -15,7 +15,7 @@ import argparse
 import sys
 
 from src.cli import OneLineParser
-from src.training.config import DEFAULT_LORA_TARGETS, TrainConfig, TrainingInputError
+from src.training.config import DEFAULT_LORA_TARGETS, TrainConfig
 
 D = TrainConfig()
 
@@ -98,9 +98,13 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from src.training.loop import train
 
+    from src.errors import is_user_error
+
     try:
         summary = train(config_from_args(args))
-    except TrainingInputError as exc:
+    except Exception as exc:  # bad data or settings (TrainingInputError), weights not available (ModelUnavailable)
+        if not is_user_error(exc):
+            raise
         print(f"error: {exc}", file=sys.stderr)
         return 2
     losses = summary["losses"]

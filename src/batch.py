@@ -1,4 +1,4 @@
-"""Many samples from a CSV, on one process or many: `run_batch(args, validate=...)`.
+"""Many samples from a CSV, on one process or many: `run_batch(settings, options)`.
 
     imprint_joint_denoise.py --prompts_csv pairs.csv --num_samples 4 --rank_by wer --keep 1 --out_dir out
     torchrun --nproc_per_node 2 imprint_joint_denoise.py --prompts_csv pairs.csv ...      (CPU processes)
@@ -7,14 +7,15 @@
 Rows: columns `image_prompt`, `audio_prompt`; optional `image`, `seed`, `name`. Each row gives --num_samples samples;
 sample j (counting over all rows) is named 000000, 000001, ... (or `<name>` / `<name>_<k>` from the CSV) and uses
 seed --seed + j (or the row's `seed` + k). Several image prompts for views go in one cell separated by " | ".
-Every sample is made by `generate_sample(args, name, seed)`, exactly as a single run, so any method works and each
-output is independent of how rows are split across processes. A sample whose json exists is skipped (resume) unless
+Each row becomes its own settings with `dataclasses.replace` (so every row is checked like a single run before anything
+is generated), and every sample is made by `generate_sample(settings, name, seed)`, exactly as a single run: any
+method works and each output is independent of how rows are split across processes. A sample whose json exists is skipped (resume) unless
 --overwrite; a sample without its json (a crashed attempt) is made again over its leftovers. The main process writes summary.csv and, with --rank_by/--keep, moves the rest to `not_kept/`.
 """
 from __future__ import annotations
 
-import copy
 import csv
+import dataclasses
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,11 +107,34 @@ def resolve_image(cell: str | None, csv_dir: Path | None, where: str) -> str | N
     raise BatchError(f"{where}: image not found: {cell}")
 
 
-def job_args(args, job: Job):
-    """The single-run arguments for one job (a copy; the batch flags are cleared)."""
-    one = copy.copy(args)
-    one.prompts_csv, one.name, one.seed = None, job.name, job.seed
-    one.audio_prompt, one.image_prompt, one.image = job.audio_prompt, job.image_prompt, job.image
+@dataclass(frozen=True)
+class BatchOptions:
+    """The batch flags (the per-sample settings come from the method's settings object)."""
+
+    prompts_csv: str
+    num_samples: int = 1
+    rank_by: str | None = None
+    keep: int | None = None
+    quiet: bool = False
+
+    def __post_init__(self):
+        if self.rank_by is None and self.keep is not None:
+            raise BatchError("--keep needs --rank_by wer|r|clip")
+        if self.keep is not None and self.keep < 1:
+            raise BatchError("--keep must be >= 1")
+        if self.num_samples < 1:
+            raise BatchError("--num_samples must be >= 1")
+        if self.rank_by is not None and self.rank_by not in RANK_METRICS:
+            raise BatchError(f"--rank_by {self.rank_by!r} unknown (choose {', '.join(RANK_METRICS)})")
+
+
+def job_settings(settings, job: Job):
+    """The single-run settings of one job: the CSV's words, picture prompt(s) and picture, checked like a single run."""
+    changes = {"audio_prompt": job.audio_prompt, "image_prompt": tuple(job.image_prompt or ())}
+    if hasattr(settings, "image"):  # a picture file is the imprint method's input; joint draws its own
+        changes["image"] = job.image
+    one = dataclasses.replace(settings, **changes)
+    one.require_inputs()
     return one
 
 
@@ -132,27 +156,27 @@ def is_done(out_dir, name: str) -> bool:
     return json_path(out_dir, name).is_file() or json_path(Path(out_dir) / NOT_KEPT_DIR, name).is_file()
 
 
-def run_jobs(args, jobs: list[Job], state, show_progress: bool = True) -> list[tuple[int, str, str]]:
+def run_jobs(settings, jobs: list[Job], state, show_progress: bool = True) -> list[tuple[int, str, str]]:
     """This process's share of `jobs`; returns (index, status, message) per job: generated / skipped / failed."""
     from tqdm import tqdm
 
+    from src import methods
     from src.errors import is_user_error
-    from src.generation import generate_sample
 
     results = []
     with state.split_between_processes(jobs) as mine:
         bar = tqdm(mine, desc=f"samples (process {state.process_index})", position=state.process_index,
                    disable=not show_progress, unit="sample")
         for job in bar:
-            if is_done(args.out_dir, job.name) and not args.overwrite:
+            if is_done(settings.out_dir, job.name) and not settings.overwrite:
                 results.append((job.index, "skipped", ""))
                 continue
-            one = job_args(args, job)
-            one.overwrite = True  # no json yet: any files under this name are a crashed attempt's leftovers
+            # no json yet: any files under this name are a crashed attempt's leftovers
+            one = dataclasses.replace(job_settings(settings, job), overwrite=True)
             if state.num_processes > 1 and one.device is None:
-                one.device = str(state.device)
+                one = dataclasses.replace(one, device=str(state.device))
             try:
-                generate_sample(one, job.name, job.seed)
+                methods.generate_sample(one, job.name, job.seed)
                 results.append((job.index, "generated", ""))
             except Exception as exc:
                 if not is_user_error(exc):
@@ -162,25 +186,30 @@ def run_jobs(args, jobs: list[Job], state, show_progress: bool = True) -> list[t
     return results
 
 
-def run_batch(args, validate=None) -> int:
-    """Read the CSV, check every row (with `validate(row_args)` if given), run, summarise. Returns the exit code."""
+def run_batch(settings, options: BatchOptions, base_seed: int = 0) -> int:
+    """Read the CSV, check every row as a single run would be checked, run, summarise. Returns the exit code."""
     from accelerate.utils import gather_object
 
-    rows = read_rows(args.prompts_csv)
-    jobs = build_jobs(rows, args.seed, args.num_samples, Path(args.prompts_csv).parent)
-    if validate is not None:
-        for job in jobs:
-            validate(job_args(args, job), f"row {job.row + 2}")
-    state = make_state(args.device)
-    results = gather_object(run_jobs(args, jobs, state, show_progress=not getattr(args, "quiet", False)))
+    if options.rank_by and settings.no_eval:
+        raise BatchError("--rank_by needs the built-in evaluation; drop --no_eval")
+    rows = read_rows(options.prompts_csv)
+    jobs = build_jobs(rows, base_seed, options.num_samples, Path(options.prompts_csv).parent)
+    for job in jobs:
+        try:
+            job_settings(settings, job)
+        except UserError as exc:
+            raise BatchError(f"{options.prompts_csv} row {job.row + 2}: {exc}") from None
+    state = make_state(settings.device)
+    results = gather_object(run_jobs(settings, jobs, state, show_progress=not options.quiet))
     state.wait_for_everyone()
     if not state.is_main_process:
         return 0
     status = {index: (what, message) for index, what, message in results}
-    records = [summary_row(args.out_dir, job, *status.get(job.index, ("failed", "no result"))) for job in jobs]
-    if args.rank_by:
-        apply_ranking(args.out_dir, records, args.rank_by, args.keep, per_row=args.num_samples > 1)
-    summary = write_summary(Path(args.out_dir) / "summary.csv", records)
+    out_dir = settings.out_dir
+    records = [summary_row(out_dir, job, *status.get(job.index, ("failed", "no result"))) for job in jobs]
+    if options.rank_by:
+        apply_ranking(out_dir, records, options.rank_by, options.keep, per_row=options.num_samples > 1)
+    summary = write_summary(Path(out_dir) / "summary.csv", records)
     counts = {what: sum(r["status"] == what for r in records) for what in ("generated", "skipped", "failed")}
     print(f"{len(records)} samples: {counts['generated']} generated, {counts['skipped']} skipped (already there), "
           f"{counts['failed']} failed; summary in {summary}")

@@ -9,3 +9,7 @@ class UserError(Exception):
 def is_user_error(exc: BaseException) -> bool:
     """True for errors to print as one line; anything else is a bug and keeps its traceback."""
     return isinstance(exc, UserError)
+
+
+class SettingsError(UserError, ValueError):
+    """A setting that cannot be used (checked before any work); the message is one user-facing line naming the flag."""

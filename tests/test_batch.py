@@ -71,10 +71,10 @@ def fake_generate(calls):
 
 
 def test_resume_summary_and_ranking(tmp_path, monkeypatch, capsys):
-    import src.generation
+    import src.methods
 
     calls = []
-    monkeypatch.setattr(src.generation, "generate_sample", fake_generate(calls))
+    monkeypatch.setattr(src.methods, "generate_sample", fake_generate(calls))
     csv_path = write_csv(tmp_path / "p.csv", [{"image_prompt": "a cat", "audio_prompt": "hello"},
                                               {"image_prompt": "a dog", "audio_prompt": "woof"}])
     out = tmp_path / "out"
@@ -146,9 +146,9 @@ def test_two_processes_match_one(tmp_path):
 
 
 def test_ranking_without_scores_keeps_everything(tmp_path, monkeypatch, capsys):
-    import src.generation
+    import src.methods
 
-    monkeypatch.setattr(src.generation, "generate_sample", fake_generate([]))
+    monkeypatch.setattr(src.methods, "generate_sample", fake_generate([]))
     csv_path = write_csv(tmp_path / "p.csv", [{"image_prompt": "a cat", "audio_prompt": "hello"}])
     out = tmp_path / "out"
     assert cli.main(["--prompts_csv", str(csv_path), "--out_dir", str(out), "--num_samples", "2", "--rank_by", "clip",

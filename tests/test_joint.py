@@ -8,7 +8,8 @@ import torch
 import imprint_joint_denoise as cli
 from src.guidance.auffusion import Auffusion
 from src.guidance.base import GuidanceError
-from src.guidance.stable_diffusion import StableDiffusion, generate_image
+from src.guidance.stable_diffusion import StableDiffusion
+from src.methods.sd_picture import generate_image
 from src.sampling.joint import sample_joint
 
 H, W, STEPS = 64, 256, 8  # latent 8 x 32; the tiny UNet needs pixel multiples of 16

@@ -10,6 +10,8 @@ import warnings
 import numpy as np
 import torch
 
+from src.audio import GRIFFINLIM_ITERS
+
 HOP = 160
 SHIFT = 80  # Auffusion's frame t is centred on sample 160t + 80 (a centred STFT, e.g. librosa's, on 160t).
 
@@ -69,14 +71,16 @@ class GriffinLim:
 
     name = "griffinlim"
 
-    def __init__(self, n_iter: int = 24, momentum: float = 0.9, fit_steps: int = 1, init_fit_steps: int = 2,
-                 device=None, seed: int = 0, threads: int | None = 1):
+    def __init__(self, n_iter: int = GRIFFINLIM_ITERS, momentum: float = 0.9, fit_steps: int = 1,
+                 init_fit_steps: int = 2, device=None, seed: int = 0, threads: int | None = 1):
         if n_iter < 0 or fit_steps < 1 or init_fit_steps < 0:
             raise ValueError(f"Griffin-Lim needs n_iter >= 0, fit_steps >= 1, init_fit_steps >= 0 (got {n_iter}, "
                              f"{fit_steps}, {init_fit_steps})")
         self.n_iter, self.momentum, self.seed, self.threads = n_iter, momentum, seed, threads
         self.fit_steps, self.init_fit_steps = fit_steps, init_fit_steps
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        from src.device import resolve_device
+
+        self.device = resolve_device(device)
         from src.audio.converter import mel_basis
 
         basis = torch.from_numpy(mel_basis()).to(self.device)

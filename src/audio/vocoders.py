@@ -14,7 +14,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from src.errors import UserError
-from src.settings import DEFAULT_AUDIO_MODEL
 from src.audio.griffinlim import HOP, SHIFT, GriffinLim, as_batch  # noqa: F401  (re-exported)
 
 
@@ -128,12 +127,14 @@ class HiFiGAN:
     name = "hifigan"
 
     def __init__(self, generator: HiFiGANGenerator, device=None, dtype=None):
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        from src.device import resolve_device
+
+        self.device = resolve_device(device)
         self.dtype = dtype or (torch.float16 if self.device.type == "cuda" else torch.float32)
         self.generator = generator.eval().to(self.device, self.dtype)
 
     @classmethod
-    def from_pretrained(cls, model: str = DEFAULT_AUDIO_MODEL, subfolder: str = "vocoder", device=None, dtype=None):
+    def from_pretrained(cls, model: str, subfolder: str = "vocoder", device=None, dtype=None):
         config_path = resolve_model_file(model, "config.json", subfolder)
         weights_path = resolve_model_file(model, "vocoder.pt", subfolder)
         try:
@@ -153,20 +154,25 @@ class HiFiGAN:
         return wav[0] if single else wav
 
 
-def load_vocoder(kind: str = "auto", model: str = DEFAULT_AUDIO_MODEL, device=None, griffinlim_iters: int | None = None):
-    """'hifigan' (error if weights are absent), 'griffinlim', or 'auto' (HiFi-GAN if loadable, else Griffin-Lim)."""
-    gl_options = {} if griffinlim_iters is None else {"n_iter": griffinlim_iters}
+def load_vocoder(kind: str = "auto", model: str | None = None, device=None, griffinlim_iters: int | None = None,
+                 seed: int = 0):
+    """The one vocoder factory: 'hifigan' from `model`'s vocoder/ folder (error if its weights are absent),
+    'griffinlim' (seeded phase), or 'auto' (HiFi-GAN when it loads, else Griffin-Lim with a notice)."""
+    gl_options = {"seed": seed} if griffinlim_iters is None else {"seed": seed, "n_iter": griffinlim_iters}
     if kind == "griffinlim":
         return GriffinLim(device=device, **gl_options)
+    if kind not in ("hifigan", "auto"):
+        raise ValueError(f"unknown vocoder '{kind}' (choose auto, hifigan or griffinlim)")
+    if model is None:
+        raise VocoderUnavailable("HiFi-GAN needs the audio model that holds it (--audio_model); or use "
+                                 "--vocoder griffinlim")
     if kind == "hifigan":
         return HiFiGAN.from_pretrained(model, device=device)
-    if kind == "auto":
-        try:
-            return HiFiGAN.from_pretrained(model, device=device)
-        except VocoderUnavailable as exc:
-            print(f"notice: {exc} -> using Griffin-Lim", file=sys.stderr)
-            return GriffinLim(device=device, **gl_options)
-    raise ValueError(f"unknown vocoder '{kind}' (choose auto, hifigan or griffinlim)")
+    try:
+        return HiFiGAN.from_pretrained(model, device=device)
+    except VocoderUnavailable as exc:
+        print(f"notice: {exc} -> using Griffin-Lim", file=sys.stderr)
+        return GriffinLim(device=device, **gl_options)
 
 
 def logmel_to_wav(logmel, vocoder=None) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from src.guidance.base import DiffusionModel, GuidanceError
-from src.settings import DEFAULT_AUDIO_MODEL
+from src.guidance import DEFAULT_AUDIO_MODEL
 
 
 class Auffusion(DiffusionModel):

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from src.errors import UserError
 
-DTYPES = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16": "float16",
-          "bfloat16": "bfloat16", "bf16": "bfloat16"}
-
 
 class GuidanceError(UserError, ValueError):
     """A setting the models cannot work with (size, guidance scale, LoRA ...); the message is one user-facing line."""
@@ -19,32 +16,6 @@ class GuidanceError(UserError, ValueError):
 
 class ModelUnavailable(UserError, RuntimeError):
     """Weights that cannot be loaded here; the message is one user-facing line."""
-
-
-def resolve_device(device: str | None = None):
-    """`device` as a torch.device; default cuda when available, else cpu."""
-    import torch
-
-    if device in (None, "", "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(device)
-    except RuntimeError:
-        raise GuidanceError(f"--device {device!r} is not a torch device (try cpu, cuda or cuda:0)") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise GuidanceError(f"--device {device} requested but CUDA is not available here (use --device cpu)")
-    return device
-
-
-def resolve_dtype(dtype: str | None, device):
-    """float16 on CUDA, float32 on CPU, unless `dtype` (float32 | float16 | bfloat16) says otherwise."""
-    import torch
-
-    if dtype in (None, "", "auto"):
-        return torch.float16 if device.type == "cuda" else torch.float32
-    if dtype not in DTYPES:
-        raise GuidanceError(f"--dtype {dtype!r} unknown (choose float32, float16 or bfloat16)")
-    return getattr(torch, DTYPES[dtype])
 
 
 def _load_component(loader, model: str, subfolder: str, **kwargs):
@@ -59,7 +30,7 @@ def _load_component(loader, model: str, subfolder: str, **kwargs):
 
 
 class _SchedulerConfig:
-    """Reads a scheduler_config.json as it is (samplers rebuild DDIM / DPM-Solver++ from it)."""
+    """Reads a scheduler_config.json as it is (samplers rebuild DDIM / DPM-Solver++ / DDPM from it)."""
 
     @staticmethod
     def from_pretrained(model, subfolder):
@@ -68,25 +39,56 @@ class _SchedulerConfig:
         return dict(DDIMScheduler.load_config(model, subfolder=subfolder))
 
 
+def load_components(model: str, dtype=None) -> dict:
+    """The one loader of an SD-layout model (generation and training): tokenizer, text_encoder, unet, vae (in `dtype`
+    when given) and the scheduler config, each from its subfolder of a hub id or local folder."""
+    from diffusers import AutoencoderKL, UNet2DConditionModel
+    from transformers import CLIPTextModel, CLIPTokenizer
+
+    text_precision = {} if dtype is None else {"dtype": dtype}  # transformers' keyword; diffusers' is torch_dtype
+    precision = {} if dtype is None else {"torch_dtype": dtype}
+    return {
+        "tokenizer": _load_component(CLIPTokenizer, model, "tokenizer"),
+        "text_encoder": _load_component(CLIPTextModel, model, "text_encoder", **text_precision),
+        "unet": _load_component(UNet2DConditionModel, model, "unet", **precision),
+        "vae": _load_component(AutoencoderKL, model, "vae", **precision),
+        "scheduler_config": _load_component(_SchedulerConfig, model, "scheduler"),
+    }
+
+
+def pixel_multiple(vae, unet) -> int:
+    """Heights/widths must be multiples of this: the VAE's x8-style factor times the UNet's down-sampling."""
+    return 2 ** (len(vae.config.block_out_channels) - 1) * 2 ** (len(unet.config.block_out_channels) - 1)
+
+
+def encode_text(tokenizer, text_encoder, texts, device):
+    """CLIP hidden states (B, max_length, D) of prompts padded/truncated to the tokenizer's length, without gradients;
+    the attention mask is passed where the encoder's config asks for it (as diffusers' pipelines do)."""
+    import torch
+
+    tokens = tokenizer(list(texts), padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
+                       return_tensors="pt")
+    mask = tokens.attention_mask.to(device) if getattr(text_encoder.config, "use_attention_mask", False) else None
+    with torch.no_grad():  # not inference_mode: training feeds these states to a UNet that needs gradients
+        return text_encoder(tokens.input_ids.to(device), attention_mask=mask)[0]
+
+
 class DiffusionModel:
     """Tokenizer + text encoder + UNet + VAE + scheduler config of one SD-layout model, resident on one device."""
 
     default_model = ""
 
     def __init__(self, model: str | None = None, device=None, dtype=None):
-        import torch
-        from diffusers import AutoencoderKL, UNet2DConditionModel
         from diffusers.models.attention_processor import AttnProcessor2_0
-        from transformers import CLIPTextModel, CLIPTokenizer
+
+        from src.device import resolve_device, resolve_dtype
 
         self.model_id = str(model or self.default_model)
-        self.device = resolve_device(device) if not isinstance(device, torch.device) else device
-        self.dtype = resolve_dtype(dtype, self.device) if not isinstance(dtype, torch.dtype) else dtype
-        self.tokenizer = _load_component(CLIPTokenizer, self.model_id, "tokenizer")
-        self.text_encoder = _load_component(CLIPTextModel, self.model_id, "text_encoder", dtype=self.dtype)
-        self.unet = _load_component(UNet2DConditionModel, self.model_id, "unet", torch_dtype=self.dtype)
-        self.vae = _load_component(AutoencoderKL, self.model_id, "vae", torch_dtype=self.dtype)
-        self.scheduler_config = _load_component(_SchedulerConfig, self.model_id, "scheduler")
+        self.device = resolve_device(device)
+        self.dtype = resolve_dtype(dtype, self.device)
+        parts = load_components(self.model_id, dtype=self.dtype)
+        self.tokenizer, self.text_encoder = parts["tokenizer"], parts["text_encoder"]
+        self.unet, self.vae, self.scheduler_config = parts["unet"], parts["vae"], parts["scheduler_config"]
         for module in (self.text_encoder, self.unet, self.vae):
             module.to(self.device).eval().requires_grad_(False)
         self.unet.set_attn_processor(AttnProcessor2_0())  # torch's scaled_dot_product_attention
@@ -99,8 +101,7 @@ class DiffusionModel:
 
     @property
     def pixel_multiple(self) -> int:
-        """Height/width must be multiples of this: the VAE's factor times the UNet's down-sampling."""
-        return self.vae_scale_factor * 2 ** (len(self.unet.config.block_out_channels) - 1)
+        return pixel_multiple(self.vae, self.unet)
 
     def check_size(self, height: int, width: int) -> None:
         m = self.pixel_multiple
@@ -112,17 +113,8 @@ class DiffusionModel:
 
     # ------------------------------------------------------------------------------------------- prompts
     def encode_text(self, texts: list[str]):
-        """CLIP hidden states (B, max_length, D) for prompts padded/truncated to the tokenizer's max length."""
-        import torch
-
-        tokens = self.tokenizer(texts, padding="max_length", max_length=self.tokenizer.model_max_length,
-                                truncation=True, return_tensors="pt")
-        mask = None
-        if getattr(self.text_encoder.config, "use_attention_mask", False):
-            mask = tokens.attention_mask.to(self.device)
-        with torch.inference_mode():
-            states = self.text_encoder(tokens.input_ids.to(self.device), attention_mask=mask)[0]
-        return states.to(self.dtype)
+        """CLIP hidden states (B, max_length, D) in the model's dtype (see `encode_text` above)."""
+        return encode_text(self.tokenizer, self.text_encoder, texts, self.device).to(self.dtype)
 
     def encode_prompts(self, prompt: str, negative_prompt: str = ""):
         """(2, L, D): [unconditional (negative prompt), conditional], the order the guidance step expects."""

@@ -117,24 +117,24 @@ class SpeechAnchor:
         return {"audio_source": self.source, "speech_start_step": self.start_step, "experimental": True}
 
 
-def check_scheduler(scheduler) -> None:
-    """The closed form is an epsilon prediction; refuse schedulers configured for anything else."""
-    kind = getattr(scheduler.config, "prediction_type", "epsilon")
-    if kind != "epsilon":
-        raise SpeechAnchorError(f"--audio_source tts/both needs an epsilon-prediction scheduler, got {kind!r}")
-
-
-def build_speech_anchor(args, vae, height: int, width: int, logmel=None) -> SpeechAnchor | None:
-    """From CLI args: None for --audio_source auffusion, else speak --audio_prompt (or use `logmel`) and encode it."""
-    source = getattr(args, "audio_source", "auffusion") or "auffusion"
+def check_audio_source(source: str) -> None:
+    """The one check of --audio_source (the settings call it before any model loads)."""
     if source not in AUDIO_SOURCES:
         raise SpeechAnchorError(f"unknown --audio_source {source!r} (choose from {', '.join(AUDIO_SOURCES)})")
-    if source == "auffusion":
+
+
+def build_speech_anchor(settings, vae, height: int, width: int, logmel=None) -> SpeechAnchor | None:
+    """None for --audio_source auffusion, else speak `settings.audio_prompt` (or use `logmel`) and encode it.
+
+    `settings`: anything with audio_source, speech_start_step, audio_prompt (and tts), e.g. src.settings.JointSettings.
+    """
+    check_audio_source(settings.audio_source)
+    if settings.audio_source == "auffusion":
         return None
     if logmel is None:
-        logmel = speak_logmel(args.audio_prompt, tts=getattr(args, "tts", None) or "piper")
+        logmel = speak_logmel(settings.audio_prompt, tts=settings.tts)
     z_s = encode_speech_latent(vae, logmel, height, width)
-    return SpeechAnchor(z_s, source, getattr(args, "speech_start_step", None))
+    return SpeechAnchor(z_s, settings.audio_source, settings.speech_start_step)
 
 
 def predict_audio_noise(anchor, audio_model, scheduler, latents, model_input, t, embeds, guidance_scale):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from src.errors import UserError
-from src.settings import DEFAULT_AUDIO_MODEL
+from src.guidance import DEFAULT_AUDIO_MODEL
 
 DEFAULT_LORA_TARGETS = ("to_q", "to_k", "to_v", "to_out.0", "ff.net.0.proj", "ff.net.2")
 REQUIRED_COLUMNS = ("spec_path", "text")

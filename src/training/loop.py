@@ -110,7 +110,7 @@ def train(cfg: TrainConfig) -> dict:
     weight_dtype = {"no": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[cfg.mixed_precision]
     device, main = accelerator.device, accelerator.is_main_process
     parts = M.load_parts(cfg.pretrained_model)
-    check_width_fits(width, parts.spatial_multiple())
+    check_width_fits(width, parts.pixel_multiple())
     torch.manual_seed(cfg.seed)  # the LoRA's and the phoneme adapter's initial weights
     M.add_lora_and_unfreeze(parts, cfg, weight_dtype)
     phoneme_ids = None

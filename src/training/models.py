@@ -25,29 +25,22 @@ class Parts:
     def text_width(self) -> int:
         return int(self.text_encoder.config.hidden_size)
 
-    def spatial_multiple(self) -> int:
-        """Spectrogram widths must be multiples of this (VAE x8-style scale times the UNet's downsampling)."""
-        vae_scale = 2 ** (len(self.vae.config.block_out_channels) - 1)
-        unet_scale = 2 ** (len(self.unet.config.block_out_channels) - 1)
-        return vae_scale * unet_scale
+    def pixel_multiple(self) -> int:
+        """Spectrogram widths must be multiples of this (the same rule generation uses)."""
+        from src.guidance.base import pixel_multiple
+
+        return pixel_multiple(self.vae, self.unet)
 
 
 def load_parts(model: str) -> Parts:
-    """Tokenizer, text encoder, VAE, UNet and a DDPM noise scheduler from a diffusers folder or hub id."""
-    from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
-    from transformers import CLIPTextModel, CLIPTokenizer
+    """Tokenizer, text encoder, VAE, UNet (generation's loader) and a DDPM noise scheduler from the same config."""
+    from diffusers import DDPMScheduler
 
-    try:
-        return Parts(
-            tokenizer=CLIPTokenizer.from_pretrained(model, subfolder="tokenizer"),
-            text_encoder=CLIPTextModel.from_pretrained(model, subfolder="text_encoder"),
-            vae=AutoencoderKL.from_pretrained(model, subfolder="vae"),
-            unet=UNet2DConditionModel.from_pretrained(model, subfolder="unet"),
-            noise_scheduler=DDPMScheduler.from_pretrained(model, subfolder="scheduler"),
-        )
-    except (OSError, ValueError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TrainingInputError(f"cannot load --pretrained_model {model}: {first_line}") from None
+    from src.guidance.base import load_components
+
+    parts = load_components(model)
+    return Parts(tokenizer=parts["tokenizer"], text_encoder=parts["text_encoder"], vae=parts["vae"],
+                 unet=parts["unet"], noise_scheduler=DDPMScheduler.from_config(parts["scheduler_config"]))
 
 
 def module_matches_target(module_name: str, target: str) -> bool:
@@ -145,10 +138,7 @@ def load_trainable_state(unet, phoneme_adapter, state: dict) -> None:
 
 
 def encode_texts(parts: Parts, texts, device):
-    """CLIP last hidden states (B, 77, width) of the texts, without gradients."""
-    import torch
+    """CLIP last hidden states (B, 77, width) of the texts, without gradients (generation's encoder, same mask rule)."""
+    from src.guidance.base import encode_text
 
-    ids = parts.tokenizer(list(texts), padding="max_length", max_length=parts.tokenizer.model_max_length,
-                          truncation=True, return_tensors="pt").input_ids.to(device)
-    with torch.no_grad():
-        return parts.text_encoder(ids)[0]
+    return encode_text(parts.tokenizer, parts.text_encoder, texts, device)

@@ -1,4 +1,4 @@
-"""Views in one joint sample: settings from the CLI, the per-view files, and what the json says.
+"""Views in one joint sample: what the sampler gets, the per-view files, and what the json says.
 
     --views identity flip --image_prompt "a waterfall" "a castle"
 
@@ -9,22 +9,17 @@ gives the sampler one prompt per view, and writes per view k
 """
 from __future__ import annotations
 
-from src.transformation.registry import build_views, is_plain_identity
+from src.transformation.registry import is_plain_identity
 
 
-def view_settings(args) -> dict | None:
-    """{"views", "view_weights", "view_prompts"} for `sample_joint`, or None for the plain (identity) sample."""
-    names = list(getattr(args, "views", None) or ["identity"])
-    views, weights = build_views(names, getattr(args, "view_weights", None), args.height // 8, args.width // 8,
-                                 seed=getattr(args, "view_seed", 0))
+def view_settings(settings) -> dict | None:
+    """{"views", "view_weights", "view_prompts"} for `sample_joint`, or None for the plain (identity) sample.
+
+    `settings`: a src.settings.JointSettings (its views, weights, seed and image prompts)."""
+    views, weights = settings.build(settings.height // 8, settings.width // 8)
     if is_plain_identity(views):
         return None
-    prompts = list(args.image_prompt or [""])
-    if len(views) > 1 and len(prompts) == len(views):
-        view_prompts = prompts
-    else:
-        view_prompts = [" ".join(prompts)] * len(views)
-    return {"views": views, "view_weights": weights, "view_prompts": view_prompts}
+    return {"views": views, "view_weights": weights, "view_prompts": settings.view_prompts()}
 
 
 def count_view_files(setup: dict | None) -> int:

@@ -1,0 +1,44 @@
+"""What every method shares around its algorithm: the vocoder it was asked for, and the last step of a sample
+(write the files, score the WRITTEN wav, write the json), and the one-line summary the CLI prints."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def make_vocoder(settings, seed: int):
+    """settings.vocoder (griffinlim | hifigan | auto) through the one factory; HiFi-GAN from settings.audio_model."""
+    from src.audio.vocoders import load_vocoder
+
+    return load_vocoder(settings.vocoder, model=settings.audio_model, device=settings.device,
+                        griffinlim_iters=settings.griffinlim_iters, seed=seed)
+
+
+def finish_sample(settings, paths: dict, record: dict, logmel, wav, picture=None) -> dict:
+    """Write <name>_img.png (if a picture), spec PNGs, .npy, .wav; score the WRITTEN wav; write <name>.json."""
+    from src.outputs import prepare, save_picture_png, write_json, write_spectrogram_files
+
+    prepare(paths, overwrite=True)  # targets were checked before any work; only now are folders created
+    if picture is not None:
+        save_picture_png(paths["img"], picture)
+    write_spectrogram_files(paths, logmel, wav)
+    record["files"] = {key: str(path) for key, path in paths.items() if path.exists() or key == "json"}
+    if not settings.no_eval:
+        from src.evaluation import score
+
+        prompt = " ".join(record["image_prompt"]) if record.get("image_prompt") else None
+        record["metrics"] = score(paths["wav"], text=record.get("audio_prompt"), image=picture, image_prompt=prompt)
+    write_json(paths["json"], record)
+    return record
+
+
+def print_summary(record: dict) -> None:
+    files = record.get("files", {})
+    if files:
+        folder = Path(next(iter(files.values()))).parent
+        print(f"wrote {len(files)} files in {folder}/: " + ", ".join(Path(f).name for f in files.values()))
+    metrics = record.get("metrics")
+    if metrics:
+        parts = [f"{key} {metrics[key]:.3f}" for key in ("wer", "r", "ssim", "wer_pocketsphinx")
+                 if isinstance(metrics.get(key), float)]
+        print("metrics: " + ", ".join(parts) + (f"  (heard: \"{metrics['transcript']}\")" if "transcript" in metrics
+                                                else ""))

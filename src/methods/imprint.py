@@ -1,0 +1,71 @@
+"""The weight-free method, top to bottom: picture + offline speech -> one log-mel -> wav -> files.
+
+`run(settings: ImprintSettings, name, seed) -> record`. The combination itself is pure (src/sampling/imprint.py);
+this module only gathers its inputs and hands the sample to `finish_sample`.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from src.errors import UserError
+
+DEMO_SENTENCE = "The cat sat by the window and watched the rain all afternoon."
+
+
+class GenerationError(UserError, RuntimeError):
+    """A request that cannot be carried out here; the message is one user-facing line."""
+
+
+def run(settings, name: str, seed: int) -> dict:
+    """One imprint sample written as <name>_img.png, _spec.png, _spec_colormap.png, .npy, .wav, .json.
+    Every file target is checked before any work, and nothing is written (no folder either) when a step fails."""
+    from src.methods.finish import finish_sample, make_vocoder
+    from src.outputs import check_targets, sample_paths
+    from src.sampling import imprint
+
+    paths = sample_paths(settings.out_dir, name)
+    check_targets(paths, settings.overwrite)
+    picture, image_label = resolve_picture(settings, seed)
+    text = settings.audio_prompt if settings.audio_prompt is not None else (DEMO_SENTENCE if settings.demo else None)
+    speech, speech_info = imprint.load_speech(text, audio_path=settings.audio_path, tts=settings.tts,
+                                               length_scale=settings.length_scale)
+    recipe = imprint.recipe_for(settings.strength)
+    placed, speech_info["speech_start_s"] = imprint.place_speech(imprint.speech_logmel(speech), picture, recipe)
+    logmel = imprint.combine(placed, picture, recipe=recipe)
+    wav = imprint.vocode(logmel, make_vocoder(settings, seed))
+    record = {
+        "method": "imprint", "image": image_label, "image_prompt": list(settings.image_prompt) or None,
+        "audio_prompt": text, "audio_path": settings.audio_path, "seed": seed,
+        "settings": {"strength": settings.strength, "tts": None if settings.audio_path else settings.tts,
+                     "vocoder": settings.vocoder, "griffinlim_iters": settings.griffinlim_iters,
+                     **speech_info, "recipe": dataclasses.asdict(recipe)},
+    }
+    return finish_sample(settings, paths, record, logmel, wav, picture)
+
+
+def resolve_picture(settings, seed: int) -> tuple[np.ndarray, str | None]:
+    """(canvas (256, 1024) in [0, 1], label for the json). From --image, --demo's cat, or SD via --image_prompt."""
+    from src.picture import load_picture
+
+    if settings.image is not None:
+        return load_picture(settings.image), str(settings.image)
+    if settings.demo and not settings.image_prompt:
+        from skimage import data
+
+        return load_picture(data.chelsea()), "skimage.data.chelsea()"
+    return load_picture(generate_picture_with_sd(settings, seed)), None
+
+
+def generate_picture_with_sd(settings, seed: int) -> np.ndarray:
+    """A 256x1024 picture from Stable Diffusion (the joint method's loop, audio off); a clear error without weights."""
+    from src.guidance.base import ModelUnavailable
+    from src.methods.sd_picture import generate_image
+
+    try:
+        return generate_image(settings.image_prompt_text, height=256, width=1024, seed=seed, device=settings.device,
+                              model=settings.image_model)
+    except (ModelUnavailable, OSError) as exc:
+        raise GenerationError(f"--image_prompt without --image needs Stable Diffusion weights, which are not "
+                              f"available here ({str(exc)[:120]}); pass a picture with --image PICTURE") from None
