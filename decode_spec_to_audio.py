@@ -51,11 +51,12 @@ def main(argv=None) -> int:
 
     from src.decode import DecodeError, SpectrogramError, collect_spectrograms, decode_files, load_all, one_line
     from src.decode import plan_outputs
+    from src.outputs import OutputError
 
     try:
         plan = plan_outputs(collect_spectrograms(args.spec_path), args.out_dir, settings.overwrite)
         logmels = load_all(plan)
-    except (DecodeError, SpectrogramError) as exc:
+    except (DecodeError, SpectrogramError, OutputError) as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
 

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from src.cli import OneLineParser
+from src.cli import OneLineParser, run_script
 
 COLUMNS = ("name", "wer", "r", "ssim", "wer_pocketsphinx", "transcript", "reference", "picture")
 
@@ -116,6 +116,12 @@ def main(argv=None) -> int:
     csv_path = Path(args.csv) if args.csv else out_dir / "metrics.csv"
     plot_path = out_dir / "wer_vs_r.png"
     targets = [csv_path] + ([plot_path] if args.plot else [])
+    from src.outputs import OutputError, check_writable
+
+    try:
+        check_writable(csv_path.parent)
+    except OutputError as exc:
+        parser.exit(1, f"error: {exc}\n")
     existing = [p for p in targets if p.exists()]
     if existing and not args.overwrite:
         parser.exit(1, f"error: {existing[0]} already exists; pass --overwrite to replace it\n")
@@ -140,4 +146,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

@@ -11,7 +11,7 @@ import getpass
 import os
 import sys
 
-from src.cli import OneLineParser
+from src.cli import OneLineParser, run_script
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,4 +56,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

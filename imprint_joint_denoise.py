@@ -85,8 +85,9 @@ def add_joint_args(parser: argparse.ArgumentParser) -> None:
                    help="classifier-free guidance of the spectrogram model (<= 1: conditional prediction only)")
     g.add_argument("--audio_weight", type=float, default=JOINT.audio_weight,
                    help="w in eps = (1-w)*eps_image + w*eps_audio while both models are active (0..1)")
-    g.add_argument("--image_start_step", type=int, default=JOINT.image_start_step,
-                   help="first step at which the picture model predicts noise (before it: audio alone)")
+    g.add_argument("--image_start_step", type=int, default=None,
+                   help="first step at which the picture model predicts noise (before it: audio alone); default: a "
+                        f"tenth of --num_inference_steps ({JOINT.first_image_step} of {JOINT.num_inference_steps})")
     g.add_argument("--audio_start_step", type=int, default=JOINT.audio_start_step,
                    help="first step at which the spectrogram model predicts noise (before it: picture alone)")
     g.add_argument("--height", type=int, default=JOINT.height, help="canvas height in pixels (256 mel bands)")

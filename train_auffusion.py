@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from src.cli import OneLineParser
+from src.cli import OneLineParser, run_script
 from src.training.config import DEFAULT_LORA_TARGETS, TrainConfig
 
 D = TrainConfig()
@@ -115,4 +115,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run_script(main)

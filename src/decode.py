@@ -37,9 +37,12 @@ def collect_spectrograms(spec_path: str | Path) -> list[Path]:
 
 def plan_outputs(specs: list[Path], out_dir: str | Path, overwrite: bool = False) -> list[tuple[Path, Path]]:
     """Pair each spectrogram with out_dir/<stem>.wav; refuse name clashes and (without overwrite) existing wavs."""
+    from src.outputs import check_writable
+
     out_dir = Path(out_dir).expanduser()
     if out_dir.exists() and not out_dir.is_dir():
         raise DecodeError(f"--out_dir {out_dir} exists and is not a folder")
+    check_writable(out_dir)
     plan, seen = [], {}
     for spec in specs:
         wav = out_dir / f"{spec.stem}.wav"

@@ -66,10 +66,29 @@ def check_out_dir(out_dir) -> Path:
     return out_dir
 
 
+def check_writable(folder) -> Path:
+    """Refuse a folder this process cannot write in (or, not made yet, whose nearest existing parent it cannot),
+    before any work is done; a real temporary file decides, since permission bits do not tell root's whole story."""
+    import tempfile
+
+    folder = Path(folder)
+    existing = next(p for p in [folder, *folder.parents] if p.exists())
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise OutputError(f"cannot write in {existing} ({exc.strerror or type(exc).__name__}); choose another "
+                          f"--out_dir than {folder}") from None
+    return folder
+
+
 def check_targets(paths: dict[str, Path], overwrite: bool = False) -> None:
-    """Refuse (before anything is written) if any target exists and overwrite is off."""
+    """Refuse (before anything is written) if a target's folder is unusable or unwritable, or if any target exists
+    and overwrite is off."""
+    for folder in {path.parent for path in paths.values()}:
+        check_out_dir(folder)
+        check_writable(folder)
     for path in paths.values():
-        check_out_dir(path.parent)
         if path.is_dir():
             raise OutputError(f"{path} is a directory; choose another --name or --out_dir")
     existing = [p for p in paths.values() if p.exists()]

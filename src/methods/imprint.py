@@ -6,6 +6,7 @@ this module only gathers its inputs and hands the sample to `finish_sample`.
 from __future__ import annotations
 
 import dataclasses
+import sys
 
 import numpy as np
 
@@ -29,6 +30,9 @@ def run(settings, name: str, seed: int) -> dict:
     check_targets(paths, settings.overwrite)
     picture, image_label = resolve_picture(settings, seed)
     text = settings.audio_prompt if settings.audio_prompt is not None else (DEMO_SENTENCE if settings.demo else None)
+    if text is None and not settings.no_eval:
+        print("notice: no --audio_prompt, so the words of --audio_path are not checked (no WER); give them with "
+              "--audio_prompt \"...\"", file=sys.stderr)
     speech, speech_info = imprint.load_speech(text, audio_path=settings.audio_path, tts=settings.tts,
                                                length_scale=settings.length_scale)
     recipe = imprint.recipe_for(settings.strength)

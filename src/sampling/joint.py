@@ -32,7 +32,7 @@ class JointLoop:
     image_guidance_scale: float = 10.0
     audio_guidance_scale: float = 10.0
     audio_weight: float = 0.5
-    image_start_step: int = 10
+    image_start_step: int | None = None  # None: a tenth of the steps (the original's 10 of 100), valid for any count
     audio_start_step: int = 0
     height: int = 256
     width: int = 1024
@@ -40,6 +40,11 @@ class JointLoop:
 
     def __post_init__(self):
         self.check()
+
+    @property
+    def first_image_step(self) -> int:
+        """--image_start_step, or a tenth of the steps when not given: no default makes a valid step count invalid."""
+        return max(self.num_inference_steps, 0) // 10 if self.image_start_step is None else self.image_start_step
 
     def check(self) -> None:
         steps = self.num_inference_steps
@@ -51,11 +56,11 @@ class JointLoop:
                 raise SettingsError(f"{flag} must not be negative, got {value}")
         if not 0.0 <= self.audio_weight <= 1.0:
             raise SettingsError(f"--audio_weight must be between 0 and 1, got {self.audio_weight}")
-        for flag, value in (("--image_start_step", self.image_start_step),
+        for flag, value in (("--image_start_step", self.first_image_step),
                             ("--audio_start_step", self.audio_start_step)):
             if not 0 <= value < steps:
                 raise SettingsError(f"{flag} {value} must be >= 0 and below --num_inference_steps {steps}")
-        if min(self.image_start_step, self.audio_start_step) != 0:
+        if min(self.first_image_step, self.audio_start_step) != 0:
             raise SettingsError("at step 0 no model would predict noise: set --image_start_step or "
                                 "--audio_start_step to 0")
         if self.height <= 0 or self.width <= 0 or self.height % 8 or self.width % 8:
@@ -65,8 +70,8 @@ class JointLoop:
             raise SettingsError(f"--scheduler {self.scheduler!r} unknown (choose {' or '.join(SCHEDULERS)})")
 
     def loop_values(self) -> dict:
-        """The numbers as keyword arguments of `sample_joint`."""
-        return {f.name: getattr(self, f.name) for f in fields(JointLoop)}
+        """The numbers as keyword arguments of `sample_joint` (and for the json), defaults filled in."""
+        return {**{f.name: getattr(self, f.name) for f in fields(JointLoop)}, "image_start_step": self.first_image_step}
 
 
 def make_scheduler(config: dict, name: str = "ddim"):
@@ -113,7 +118,7 @@ def denoise_joint(image_model, audio_model, latents, scheduler, loop: JointLoop,
     for i, t in enumerate(tqdm(scheduler.timesteps, desc="joint denoising", disable=disable)):
         if i < first_step:
             continue
-        image_on = i >= loop.image_start_step
+        image_on = i >= loop.first_image_step
         audio_on = audio_model is not None and i >= loop.audio_start_step
         if image_on and audio_on:  # a zero-weight branch contributes nothing: skip its UNet call
             image_on, audio_on = w < 1.0, w > 0.0
