@@ -9,8 +9,9 @@ sample j (counting over all rows) is named 000000, 000001, ... (or `<name>` / `<
 seed --seed + j (or the row's `seed` + k). Several image prompts for views go in one cell separated by " | ".
 Each row becomes its own settings with `dataclasses.replace` (so every row is checked like a single run before anything
 is generated), and every sample is made by `generate_sample(settings, name, seed)`, exactly as a single run: any
-method works and each output is independent of how rows are split across processes. A sample whose json exists is skipped (resume) unless
---overwrite; a sample without its json (a crashed attempt) is made again over its leftovers. The main process writes summary.csv and, with --rank_by/--keep, moves the rest to `not_kept/`.
+method works and each output is independent of how rows are split across processes. A sample whose json exists is
+skipped (resume) unless --overwrite; a sample without its json (a crashed attempt) is made again over its leftovers.
+The main process writes summary.csv and, with --rank_by/--keep, moves the rest to `not_kept/`.
 """
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ from pathlib import Path
 from src.errors import UserError
 
 REQUIRED_COLUMNS = ("image_prompt", "audio_prompt")
-OPTIONAL_COLUMNS = ("image", "seed", "name")
 RANK_METRICS = {"wer": ("wer", False), "r": ("r", True), "clip": ("clip_score", True)}  # key, higher is better
 SUMMARY_METRICS = ("wer", "wer_pocketsphinx", "r", "ssim", "clip_score", "transcript")
 NOT_KEPT_DIR = "not_kept"

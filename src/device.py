@@ -29,7 +29,7 @@ def resolve_device(device=None):
 
 
 def resolve_dtype(dtype, device):
-    """float16 on CUDA, float32 on CPU, unless `dtype` (float32 | float16 | bfloat16 or a torch.dtype) says otherwise."""
+    """float16 on CUDA, float32 on CPU, unless `dtype` (float32 | float16 | bfloat16, or a torch.dtype) says so."""
     import torch
 
     if isinstance(dtype, torch.dtype):

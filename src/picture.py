@@ -1,4 +1,4 @@
-"""Reading any picture onto the 256 x 1024 canvas: the one picture loader that imprint, generation and evaluation use."""
+"""Reading any picture onto the 256 x 1024 canvas: the one picture loader that generation and evaluation use."""
 from __future__ import annotations
 
 from pathlib import Path

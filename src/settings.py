@@ -181,7 +181,8 @@ class JointSettings(SampleSettings, JointLoop, ViewSettings, AnchorSettings):
     def require_inputs(self) -> None:
         """What one sample needs besides valid fields (a batch's template may leave these to its CSV rows)."""
         if not self.image_prompt or self.audio_prompt is None:
-            raise SettingsError("--method joint needs --image_prompt \"what to show\" and --audio_prompt \"what to say\"")
+            raise SettingsError("--method joint needs --image_prompt \"what to show\" and --audio_prompt "
+                                "\"what to say\"")
 
     def check_anchor(self) -> None:
         check_audio_source(self.audio_source)

@@ -77,3 +77,31 @@ def test_no_namespace_below_the_scripts():
                 if any(a.arg in ("args", "namespace") for a in node.args.args + node.args.kwonlyargs):
                     offenders.append(f"{path.relative_to(ROOT)}: {node.name}(args)")
     assert offenders == []
+
+
+# The README's rooms, top to bottom: a module may import its own room, the rooms below it, and the rooms beside it on
+# the same row that the row lists after it (decode -> outputs, device -> errors).
+ROOMS = [["src.cli"], ["src.batch"], ["src.methods"], ["src.settings"], ["src.training", "src.dataset"],
+         ["src.sampling"], ["src.guidance"], ["src.transformation"], ["src.evaluation"],
+         ["src.lora", "src.decode", "src.outputs"], ["src.speech", "src.picture"], ["src.audio"],
+         ["src.device", "src.errors"]]
+
+
+def room_of(module: str) -> tuple[int, int] | None:
+    for row, rooms in enumerate(ROOMS):
+        for column, room in enumerate(rooms):
+            if module == room or module.startswith(room + "."):
+                return row, column
+    return None
+
+
+def test_every_import_points_down_the_rooms():
+    modules = project_modules()
+    unplaced = [m for m in modules if m != "src" and room_of(m) is None]
+    assert unplaced == [], "add these modules to ROOMS and to the README's rooms table"
+    upward = [f"{m} -> {d}" for m, path in modules.items() if m != "src"
+              for d in imported_modules(path, set(modules)) if d != "src" and room_of(d) < room_of(m)]
+    sideways = [f"{m} -> {d}" for m, path in modules.items() if m != "src"
+                for d in imported_modules(path, set(modules)) if d != "src"
+                and room_of(d)[0] == room_of(m)[0] and room_of(d)[1] < room_of(m)[1]]
+    assert upward == [] and sideways == []

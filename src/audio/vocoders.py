@@ -173,8 +173,3 @@ def load_vocoder(kind: str = "auto", model: str | None = None, device=None, grif
     except VocoderUnavailable as exc:
         print(f"notice: {exc} -> using Griffin-Lim", file=sys.stderr)
         return GriffinLim(device=device, **gl_options)
-
-
-def logmel_to_wav(logmel, vocoder=None) -> np.ndarray:
-    """Vocode one (256, T) or a batch (B, 256, T) log-mel; Griffin-Lim when no vocoder is given."""
-    return (vocoder or GriffinLim())(logmel)

@@ -25,15 +25,15 @@ class SpeechAnchorError(UserError, ValueError):
 # ----------------------------------------------------------------------------------------------- speech -> z_s
 def speak_logmel(text: str, frames: int = 1024, tts: str = "piper", **tts_options) -> np.ndarray:
     """Speak `text` and return its log-mel (256, frames), zero-padded at the end; refuses speech that is too long."""
-    from src.audio import converter as C
+    from src.audio import converter
     from src.speech.tts import synthesize
 
-    wav = C.peak_normalize(synthesize(text, backend=tts, **tts_options))
-    n_samples = frames * C.HOP_LENGTH
+    wav = converter.peak_normalize(synthesize(text, backend=tts, **tts_options))
+    n_samples = frames * converter.HOP_LENGTH
     if len(wav) > n_samples:
-        raise SpeechAnchorError(f"the spoken --audio_prompt lasts {len(wav) / C.SAMPLE_RATE:.2f} s, longer than the "
-                                f"{n_samples / C.SAMPLE_RATE:.2f} s canvas; use fewer words")
-    return C.wav_to_logmel(C.pad_or_trim(wav, n_samples))
+        raise SpeechAnchorError(f"the spoken --audio_prompt lasts {len(wav) / converter.SAMPLE_RATE:.2f} s, longer "
+                                f"than the {n_samples / converter.SAMPLE_RATE:.2f} s canvas; use fewer words")
+    return converter.wav_to_logmel(converter.pad_or_trim(wav, n_samples))
 
 
 def spectrogram_to_vae_input(logmel, height: int, width: int):
@@ -41,9 +41,9 @@ def spectrogram_to_vae_input(logmel, height: int, width: int):
     import torch
     import torch.nn.functional as F
 
-    from src.audio import converter as C
+    from src.audio import converter
 
-    x = C.logmel_to_vae_input(torch.as_tensor(np.asarray(logmel, dtype=np.float32))[None])
+    x = converter.logmel_to_vae_input(torch.as_tensor(np.asarray(logmel, dtype=np.float32))[None])
     if tuple(x.shape[-2:]) != (height, width):
         x = F.interpolate(x, size=(height, width), mode="bilinear", align_corners=False)
     return x

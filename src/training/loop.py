@@ -17,7 +17,8 @@ from src.training.config import (ADAM_BETAS, ADAM_EPSILON, ADAM_WEIGHT_DECAY, MA
                                  TrainingInputError, check_config)
 from src.training.data import (SpectrogramDataset, StepBatchSampler, check_spectrograms, check_width_fits, collate,
                                read_manifest)
-from src.training import models as M
+from src.training.models import (add_lora_and_unfreeze, encode_texts, load_parts, load_trainable_state,
+                                 parameter_groups, trainable_state, unfrozen_state)
 
 UNCONDITIONAL = {"text": "text encoder output of the empty prompt ''",
                  "phoneme": "phoneme adapter output of the empty phoneme sequence "
@@ -109,10 +110,10 @@ def train(cfg: TrainConfig) -> dict:
                               gradient_accumulation_steps=cfg.grad_accum)
     weight_dtype = {"no": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}[cfg.mixed_precision]
     device, main = accelerator.device, accelerator.is_main_process
-    parts = M.load_parts(cfg.pretrained_model)
+    parts = load_parts(cfg.pretrained_model)
     check_width_fits(width, parts.pixel_multiple())
     torch.manual_seed(cfg.seed)  # the LoRA's and the phoneme adapter's initial weights
-    M.add_lora_and_unfreeze(parts, cfg, weight_dtype)
+    add_lora_and_unfreeze(parts, cfg, weight_dtype)
     phoneme_ids = None
     if cfg.cond_type == "phoneme":
         from src.lora import phoneme_ids_tensor
@@ -125,10 +126,10 @@ def train(cfg: TrainConfig) -> dict:
 
     parts.text_encoder.to(device)
     parts.vae.to(device)
-    uncond = M.encode_texts(parts, [""], device).float()
+    uncond = encode_texts(parts, [""], device).float()
     cache = cache_latent_dists(parts, rows, device, weight_dtype, cfg.batch) if cfg.cache_latents else None
 
-    optimizer = torch.optim.AdamW(M.parameter_groups(parts.unet, parts.phoneme_adapter, cfg), betas=ADAM_BETAS,
+    optimizer = torch.optim.AdamW(parameter_groups(parts.unet, parts.phoneme_adapter, cfg), betas=ADAM_BETAS,
                                   weight_decay=ADAM_WEIGHT_DECAY, eps=ADAM_EPSILON)
     warmup = min(WARMUP_MAX_STEPS, int(cfg.steps * WARMUP_FRACTION))
     lr_scheduler = get_scheduler("constant_with_warmup", optimizer, num_warmup_steps=warmup)
@@ -143,7 +144,7 @@ def train(cfg: TrainConfig) -> dict:
         if changed:
             raise TrainingInputError(f"--resume {resume_path}: checkpoint was trained with other "
                                      f"{', '.join('--' + k for k in changed)}")
-        M.load_trainable_state(accelerator.unwrap_model(unet), adapter and accelerator.unwrap_model(adapter),
+        load_trainable_state(accelerator.unwrap_model(unet), adapter and accelerator.unwrap_model(adapter),
                                state["trainable"])
         optimizer.load_state_dict(state["optimizer"])
         lr_scheduler.load_state_dict(state["lr_scheduler"])
@@ -174,7 +175,7 @@ def train(cfg: TrainConfig) -> dict:
         if main:
             raw_unet, raw_adapter = accelerator.unwrap_model(unet), adapter and accelerator.unwrap_model(adapter)
             ckpt.write_main_state(tmp, dict(
-                step=step, config=cfg.to_dict(), trainable=M.trainable_state(raw_unet, raw_adapter),
+                step=step, config=cfg.to_dict(), trainable=trainable_state(raw_unet, raw_adapter),
                 optimizer=optimizer.state_dict(), lr_scheduler=lr_scheduler.state_dict(),
                 scaler=accelerator.scaler.state_dict() if accelerator.scaler is not None else None))
             export_lora(tmp, raw_unet, raw_adapter, step)
@@ -183,7 +184,7 @@ def train(cfg: TrainConfig) -> dict:
             ckpt.publish_checkpoint(tmp)
 
     def export_lora(folder, raw_unet, raw_adapter, step: int) -> None:
-        save_lora(folder, raw_unet, parts.lora_config, base_weights=M.unfrozen_state(raw_unet, parts.unfrozen_names),
+        save_lora(folder, raw_unet, parts.lora_config, base_weights=unfrozen_state(raw_unet, parts.unfrozen_names),
                   phoneme_adapter=raw_adapter, extra_info=dict(
                       cond_type=cfg.cond_type, base_model=cfg.pretrained_model, step=step, spectrogram_width=width,
                       unconditional=UNCONDITIONAL[cfg.cond_type]))
@@ -209,7 +210,7 @@ def train(cfg: TrainConfig) -> dict:
                 ids = torch.where(drop[:, None], PAD_ID, phoneme_ids[index].to(device))
                 cond = adapter(ids, pad_id=PAD_ID).float()
             else:
-                cond = M.encode_texts(parts, [rows[i]["text"] for i in index.tolist()], device).float()
+                cond = encode_texts(parts, [rows[i]["text"] for i in index.tolist()], device).float()
                 cond = torch.where(drop[:, None, None], uncond.expand_as(cond), cond)
             loss = diffusion_loss(parts, unet, latents, cond, cfg)
             accelerator.backward(loss)

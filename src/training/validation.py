@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from src.training import models as M
+from src.training.models import encode_texts
 from src.training.config import (VALIDATION_DEFAULT_PROMPTS, VALIDATION_GUIDANCE_SCALE, VALIDATION_INFERENCE_STEPS,
                                  TrainConfig)
 
@@ -99,7 +99,7 @@ class Validator:
     def conditions(self, adapter, prompts=None):
         prompts = self.prompts if prompts is None else prompts
         if adapter is None:
-            return M.encode_texts(self.parts, prompts, self.device).float()
+            return encode_texts(self.parts, prompts, self.device).float()
         from src.lora import encode_phoneme_prompts
 
         was_training = adapter.training
