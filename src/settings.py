@@ -123,7 +123,8 @@ class ViewSettings:
             object.__setattr__(self, "view_weights", tuple(float(w) for w in self.view_weights))
 
     @property
-    def is_plain(self) -> bool:
+    def identity_only(self) -> bool:
+        """The plain sample: its --image_prompt words form one prompt."""
         return self.views == ("identity",)
 
     def build(self, latent_height: int, latent_width: int):
@@ -140,10 +141,6 @@ class AnchorSettings:
 
     audio_source: str = "auffusion"
     speech_start_step: int | None = None
-
-    @property
-    def is_plain(self) -> bool:
-        return self.audio_source == "auffusion" and self.speech_start_step is None
 
 
 @dataclass(frozen=True)
@@ -173,7 +170,7 @@ class JointSettings(SampleSettings, JointLoop, ViewSettings, AnchorSettings):
         if self.lora_path is not None and self.lora_scale < 0:
             raise SettingsError(f"--lora_scale must not be negative, got {self.lora_scale}")
         self.build(self.height // 8, self.width // 8)  # unknown views, bad weights, sizes a view cannot take
-        if len(self.image_prompt) not in (1, len(self.views)) and not self.is_plain:
+        if len(self.image_prompt) not in (1, len(self.views)) and not self.identity_only:
             raise SettingsError(f"give one --image_prompt per view ({len(self.views)}) or one shared; got "
                                 f"{len(self.image_prompt)}")
         self.check_anchor()
