@@ -119,7 +119,7 @@ def main(argv=None) -> int:
 
     from imprint_joint_denoise import DEFAULT_STRENGTH
     from src.picture import load_picture
-    from src.sampling.imprint import speech_logmel
+    from src.speech.canvas import speech_logmel
     from src.speech.tts import synthesize
 
     pics = {name: load_picture(img) for name, img in pictures().items()}

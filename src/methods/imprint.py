@@ -25,6 +25,7 @@ def run(settings, name: str, seed: int) -> dict:
     from src.methods.finish import finish_sample, make_vocoder
     from src.outputs import check_targets, sample_paths
     from src.sampling import imprint
+    from src.speech.canvas import load_speech, speech_logmel
 
     paths = sample_paths(settings.out_dir, name)
     check_targets(paths, settings.overwrite)
@@ -33,10 +34,10 @@ def run(settings, name: str, seed: int) -> dict:
     if text is None and not settings.no_eval:
         print("notice: no --audio_prompt, so the words of --audio_path are not checked (no WER); give them with "
               "--audio_prompt \"...\"", file=sys.stderr)
-    speech, speech_info = imprint.load_speech(text, audio_path=settings.audio_path, tts=settings.tts,
-                                               length_scale=settings.length_scale)
+    speech, speech_info = load_speech(text, audio_path=settings.audio_path, tts=settings.tts,
+                                      length_scale=settings.length_scale)
     recipe = imprint.recipe_for(settings.strength)
-    placed, speech_info["speech_start_s"] = imprint.place_speech(imprint.speech_logmel(speech), picture, recipe)
+    placed, speech_info["speech_start_s"] = imprint.place_speech(speech_logmel(speech), picture, recipe)
     logmel = imprint.combine(placed, picture, recipe=recipe)
     wav = imprint.vocode(logmel, make_vocoder(settings, seed))
     record = {

@@ -10,55 +10,6 @@ import numpy as np
 
 from src.audio import converter as C
 
-# ----------------------------------------------------------------------------------------------- speech
-MAX_SECONDS = C.N_SAMPLES / C.SAMPLE_RATE  # 10.24
-
-
-MIN_SPEEDUP = 0.6  # TTS longer than 10.24 s is sped up (Piper length_scale) down to this, else refused
-# Natural-speed speech measured better than speech slowed to fill the canvas (benchmarks/bench_imprint_sweep.py
-# --length_scale): slow vowels blur words for Whisper and more of the picture is covered.
-
-
-def trim_silence(wav: np.ndarray, threshold: float = 0.01) -> np.ndarray:
-    """Drop leading/trailing samples quieter than `threshold` x peak."""
-    loud = np.flatnonzero(np.abs(wav) > threshold * (np.max(np.abs(wav)) or 1.0))
-    return wav[loud[0]: loud[-1] + 1] if loud.size else wav[:0]
-
-
-def load_speech(text: str | None, audio_path=None, tts: str = "piper",
-                length_scale: float = 1.0) -> tuple[np.ndarray, dict]:
-    """Speech as float32 16 kHz, at most 10.24 s, and what was done to it (for the json).
-
-    Recorded speech is used as it is (refused when longer than 10.24 s). TTS speech longer than 10.24 s is
-    re-synthesised faster so that it fits (refused when even length_scale 0.6 is too long).
-    """
-    if audio_path is not None:
-        wav = C.load_wav(audio_path)
-        seconds = len(wav) / C.SAMPLE_RATE
-        if seconds > MAX_SECONDS:
-            raise C.SpectrogramError(f"{audio_path} is {seconds:.2f} s long; the canvas holds {MAX_SECONDS} s "
-                                     "(trim it, or use --audio_prompt with TTS)")
-        if wav.size == 0 or not np.isfinite(wav).all() or np.max(np.abs(wav)) < 1e-4:
-            raise C.SpectrogramError(f"{audio_path} contains no audible sound")
-        return wav, {"length_scale": None, "speech_seconds": round(seconds, 3)}
-    from src.speech.tts import TTSError, synthesize
-
-    wav = trim_silence(synthesize(text, backend=tts, length_scale=length_scale))
-    if len(wav) > 0.98 * C.N_SAMPLES:
-        measured = len(wav) / C.SAMPLE_RATE
-        length_scale = length_scale * 0.95 * MAX_SECONDS / measured
-        if length_scale < MIN_SPEEDUP:
-            raise TTSError(f"the words take {measured:.2f} s; even spoken faster they do not fit the canvas's "
-                           f"{MAX_SECONDS} s: use fewer words")
-        wav = trim_silence(synthesize(text, backend=tts, length_scale=length_scale))[: C.N_SAMPLES]
-    return wav, {"length_scale": round(length_scale, 3), "speech_seconds": round(len(wav) / C.SAMPLE_RATE, 3)}
-
-
-def speech_logmel(wav: np.ndarray) -> np.ndarray:
-    """Peak-normalised speech starting at 0 s, padded/trimmed to 10.24 s, as a (256, 1024) log-mel."""
-    return C.wav_to_logmel(C.pad_or_trim(C.peak_normalize(wav), C.N_SAMPLES))[:, : C.N_FRAMES]
-
-
 def shift_frames(logmel: np.ndarray, frames: int) -> np.ndarray:
     """Delay a log-mel by `frames` (silence enters on the left); equals delaying the audio by 160 x frames."""
     out = np.full_like(logmel, C.LOG_FLOOR)

@@ -23,17 +23,16 @@ class SpeechAnchorError(UserError, ValueError):
 
 
 # ----------------------------------------------------------------------------------------------- speech -> z_s
-def speak_logmel(text: str, frames: int = 1024, tts: str = "piper", **tts_options) -> np.ndarray:
-    """Speak `text` and return its log-mel (256, frames), zero-padded at the end; refuses speech that is too long."""
-    from src.audio import converter
-    from src.speech.tts import synthesize
+def speak_logmel(text: str, tts: str = "piper") -> np.ndarray:
+    """Speak `text` and return its canvas log-mel (256, 1024), speech from 0 s: the generator's one TTS -> log-mel
+    path (src/speech/canvas.py), so long speech follows the same rule as the imprint method."""
+    from src.speech.canvas import SpeechTooLong, load_speech, speech_logmel
 
-    wav = converter.peak_normalize(synthesize(text, backend=tts, **tts_options))
-    n_samples = frames * converter.HOP_LENGTH
-    if len(wav) > n_samples:
-        raise SpeechAnchorError(f"the spoken --audio_prompt lasts {len(wav) / converter.SAMPLE_RATE:.2f} s, longer "
-                                f"than the {n_samples / converter.SAMPLE_RATE:.2f} s canvas; use fewer words")
-    return converter.wav_to_logmel(converter.pad_or_trim(wav, n_samples))
+    try:
+        wav, _ = load_speech(text, tts=tts)
+    except SpeechTooLong as exc:
+        raise SpeechAnchorError(f"--audio_prompt: {exc}") from None
+    return speech_logmel(wav)
 
 
 def spectrogram_to_vae_input(logmel, height: int, width: int):
