@@ -4,6 +4,7 @@ Picture and speech are combined in log-mel space; the result is vocoded (Griffin
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,8 @@ def load_speech(text: str | None, audio_path=None, tts: str = "piper",
         if length_scale < MIN_SPEEDUP:
             raise TTSError(f"the words take {measured:.2f} s; even spoken faster they do not fit the canvas's "
                            f"{MAX_SECONDS} s: use fewer words")
+        print(f"notice: the words take {measured:.2f} s, longer than the {MAX_SECONDS} s canvas: spoken "
+              f"{measured / (0.95 * MAX_SECONDS):.2f}x faster to fit (fewer words would be clearer)", file=sys.stderr)
         wav = trim_silence(synthesize(text, backend=tts, length_scale=length_scale))[: C.N_SAMPLES]
     return wav, {"length_scale": round(length_scale, 3), "speech_seconds": round(len(wav) / C.SAMPLE_RATE, 3)}
 
