@@ -2,14 +2,17 @@
 """Score a folder of outputs: Whisper WER, pocketsphinx WER, round-trip r, SSIM (METRICS.md), from each written wav.
 
     python evaluate.py out/demo            # -> out/demo/metrics.csv + a summary table
-    python evaluate.py out/demo --plot     # also out/demo/wer_vs_r.png
+    python evaluate.py out/demo --plot     # also out/demo/wer_vs_r.png (from metrics.csv when it already exists)
 
-A sample is a <name>.wav; its words come from <name>.json's audio_prompt (or --text), its picture from
-<name>_img.png (or the json's image path). Samples without words get no WER; without a picture, no r.
+A sample is a <name>.wav; its words come from <name>.json's audio_prompt (a view wav <name>_view<k>.wav uses
+<name>.json) or --text, its picture from <name>_img.png (or the json's image path). Samples without words get no WER
+(one notice names them); without a picture, no r. A folder where no sample has words or a picture is an error.
+Existing results are kept: with metrics.csv present, --plot draws from it and anything else needs --overwrite.
 """
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -22,10 +25,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(description=__doc__.split("\n\n")[0])
     p.add_argument("out_dir", help="folder holding <name>.wav (+ <name>.json, <name>_img.png) files")
     p.add_argument("--csv", default=None, help="where to write the table (default OUT_DIR/metrics.csv)")
-    p.add_argument("--plot", action="store_true", help="also draw WER vs r as OUT_DIR/wer_vs_r.png (matplotlib)")
+    p.add_argument("--plot", action="store_true",
+                   help="also draw WER vs r as OUT_DIR/wer_vs_r.png; when the table already exists (and no "
+                        "--overwrite), only the plot is drawn, from that table")
     p.add_argument("--text", default=None, help="reference words for samples whose json has no audio_prompt")
     p.add_argument("--no_pocketsphinx", action="store_true", help="skip the second recogniser (faster)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing metrics.csv / wer_vs_r.png")
+    p.add_argument("--overwrite", action="store_true", help="score again and replace metrics.csv / wer_vs_r.png")
     return p
 
 
@@ -36,7 +41,7 @@ def find_samples(out_dir: Path, default_text: str | None) -> list[dict]:
     samples = []
     for wav in sorted(out_dir.glob("*.wav")):
         name = wav.stem
-        meta_path = out_dir / f"{name}.json"
+        meta_path = out_dir / (re.sub(r"_view\d+$", "", name) + ".json")
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         picture = out_dir / f"{name}_img.png"
         if not picture.is_file():
@@ -68,6 +73,17 @@ def write_csv(path: Path, rows: list[dict]) -> None:
         writer.writeheader()
         for row in rows:
             writer.writerow({key: row.get(key, "") for key in COLUMNS})
+
+
+def read_csv(path: Path) -> list[dict]:
+    """The rows write_csv wrote, numbers back as floats (empty cells left out)."""
+    import csv
+
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    numbers = ("wer", "r", "ssim", "wer_pocketsphinx")
+    return [{key: float(value) if key in numbers else value for key, value in row.items() if value}
+            for row in rows]
 
 
 def mean_of(rows: list[dict], key: str) -> float | None:
@@ -122,12 +138,32 @@ def main(argv=None) -> int:
         check_writable(csv_path.parent)
     except OutputError as exc:
         parser.exit(1, f"error: {exc}\n")
+    if args.plot and csv_path.is_file() and not args.overwrite:
+        targets = [plot_path]  # the README's order: score, then plot the same table (--overwrite scores again)
     existing = [p for p in targets if p.exists()]
     if existing and not args.overwrite:
         parser.exit(1, f"error: {existing[0]} already exists; pass --overwrite to replace it\n")
+    if targets == [plot_path]:
+        try:
+            rows = read_csv(csv_path)
+        except (ValueError, KeyError, UnicodeDecodeError) as exc:
+            parser.exit(1, f"error: {csv_path} is not a table evaluate.py wrote ({exc}); pass --overwrite to score "
+                           "again\n")
+        print(format_table(rows))
+        plot_wer_vs_r(plot_path, rows)
+        print(f"wrote {plot_path} from {csv_path}")
+        return 0
     samples = find_samples(out_dir, args.text)
     if not samples:
         parser.exit(1, f"error: no .wav files in {out_dir}\n")
+    wordless = [sample["name"] for sample in samples if not sample["text"]]
+    if len(wordless) == len(samples) and not any(sample["picture"] for sample in samples):
+        parser.exit(1, f"error: nothing to score in {out_dir}: no sample has words (<name>.json or --text WORDS) "
+                       "or a picture (<name>_img.png)\n")
+    if wordless:
+        shown = ", ".join(wordless[:5]) + (f" and {len(wordless) - 5} more" if len(wordless) > 5 else "")
+        print(f"notice: no words for {len(wordless)} of {len(samples)} samples ({shown}), so no WER for them; "
+              "--text WORDS gives them their words", file=sys.stderr)
     from src.errors import is_user_error
 
     try:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """LoRA fine-tuning of Auffusion on speech spectrograms, conditioned on text or phonemes.
 
-One CPU or GPU:   python train_auffusion.py --manifest data/out/manifest.csv --out_dir runs/lora
+One CPU or GPU:   python train_auffusion.py --manifest data/build/manifest.csv --out_dir runs/speech_lora
 Several GPUs:     accelerate launch train_auffusion.py --manifest ... --out_dir ...
 Several CPU procs: torchrun --nproc_per_node 2 train_auffusion.py --manifest ... --out_dir ...
 

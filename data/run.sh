@@ -17,17 +17,50 @@ STRETCH="${STRETCH:-0}"           # 1 = speak short clips slower (up to 1.5x) to
 MAX_WER="${MAX_WER:-0.5}"         # --check: clips above this WER are listed as bad
 LENGTH_SCALE="${LENGTH_SCALE:-}"  # TTS slowness (>1 slower); empty = the voice's default
 PLBERT_DIR="${PLBERT_DIR:-}"      # local PL-BERT checkpoint folder; empty = skip PL-BERT embeddings
-NEMO_MODEL="${NEMO_MODEL:-}"
-NEMO_VOCODER="${NEMO_VOCODER:-}"
+NEMO_MODEL="${NEMO_MODEL:-}"      # TTS_MODEL=nemo: local Tacotron2/FastPitch .nemo file
+NEMO_VOCODER="${NEMO_VOCODER:-}"  # TTS_MODEL=nemo: local HiFi-GAN .nemo file
 
-usage() { sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; echo "usage: [VAR=value ...] $0 [--check] [-h]"; }
+usage() {  # the variable lines above are the one list: name, default and meaning are read from them
+  sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
+  echo "usage: [VAR=value ...] $0 [--check] [-h]"
+  echo "variables: name, default, meaning"
+  local line re='^([A-Z_]+)="\$\{[A-Z_]+:-(.*)\}" *# *(.*)$'
+  while IFS= read -r line; do
+    [[ "$line" =~ $re ]] && printf '  %-13s %-10s %s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]:-(empty)}" "${BASH_REMATCH[3]}"
+  done < "$0"
+}
+fail() { echo "error: $*" >&2; exit 2; }
 for arg in "$@"; do
   case "$arg" in
     --check) CHECK=1 ;;
     -h|--help) usage; exit 0 ;;
-    *) echo "error: unknown argument '$arg' (set variables in the environment instead)" >&2; usage >&2; exit 2 ;;
+    *) fail "unknown argument '$arg': run.sh takes only --check; set variables in the environment (see --help)" ;;
   esac
 done
+
+# Every variable is checked here, so that a mistake is told by its variable's name (the scripts name their flags).
+is_count() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
+is_number() { [[ "$1" =~ ^[0-9]*\.?[0-9]+$ ]]; }
+for var in L W JOBS; do is_count "${!var}" || fail "$var must be a whole number >= 1, got '${!var}'"; done
+[[ "$SEED" =~ ^[0-9]+$ ]] || fail "SEED must be a whole number >= 0, got '$SEED'"
+for var in SAVE_PNGS CHECK STRETCH; do
+  [[ "${!var}" == 0 || "${!var}" == 1 ]] || fail "$var must be 0 or 1, got '${!var}'"
+done
+is_number "$MAX_WER" || fail "MAX_WER must be a number (e.g. 0.5), got '$MAX_WER'"
+if [[ -n "$LENGTH_SCALE" ]]; then
+  is_number "$LENGTH_SCALE" && awk -v x="$LENGTH_SCALE" 'BEGIN { exit !(x >= 0.2 && x <= 5) }' \
+    || fail "LENGTH_SCALE must be between 0.2 and 5 (empty = the voice's pace), got '$LENGTH_SCALE'"
+fi
+case "$TTS_MODEL" in
+  piper) ;;
+  espeak) command -v espeak-ng >/dev/null || command -v espeak >/dev/null \
+            || fail "TTS_MODEL=espeak needs espeak-ng (apt-get install espeak-ng), or use TTS_MODEL=piper" ;;
+  nemo) [[ -f "$NEMO_MODEL" && -f "$NEMO_VOCODER" ]] \
+          || fail "TTS_MODEL=nemo needs NEMO_MODEL and NEMO_VOCODER set to local .nemo files" ;;
+  *) fail "TTS_MODEL must be piper, espeak or nemo, got '$TTS_MODEL'" ;;
+esac
+[[ -z "$WORDS" || -f "$WORDS" ]] || fail "WORDS: word list not found: $WORDS"
+[[ -z "$PLBERT_DIR" || -d "$PLBERT_DIR" ]] || fail "PLBERT_DIR: folder not found: $PLBERT_DIR"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 absolute() { if [[ -z "$1" || "$1" == /* ]]; then echo "$1"; else echo "$PWD/$1"; fi; }

@@ -38,7 +38,8 @@ def print_summary(record: dict) -> None:
         print(f"wrote {len(files)} files in {folder}/: " + ", ".join(Path(f).name for f in files.values()))
     metrics = record.get("metrics")
     if metrics:
-        parts = [f"{key} {metrics[key]:.3f}" for key in ("wer", "r", "ssim", "wer_pocketsphinx")
-                 if isinstance(metrics.get(key), float)]
+        labels = {"wer": "wer (Whisper, the measure)", "r": "r", "ssim": "ssim",
+                  "wer_pocketsphinx": "pocketsphinx wer (a weaker second opinion)"}
+        parts = [f"{label} {metrics[key]:.3f}" for key, label in labels.items() if isinstance(metrics.get(key), float)]
         print("metrics: " + ", ".join(parts) + (f"  (heard: \"{metrics['transcript']}\")" if "transcript" in metrics
                                                 else ""))

@@ -6,6 +6,8 @@ spoken again faster so that it fits, and refused when even pace MIN_SPEEDUP does
 """
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from src.audio.converter import (N_FRAMES, N_SAMPLES, SAMPLE_RATE, SpectrogramError, load_wav, pad_or_trim,
@@ -49,6 +51,8 @@ def load_speech(text: str | None, audio_path=None, tts: str = "piper",
         if length_scale < MIN_SPEEDUP:
             raise SpeechTooLong(f"the words take {measured:.2f} s, longer than the canvas's {MAX_SECONDS} s even "
                                 f"spoken faster: use fewer words")
+        print(f"notice: the words take {measured:.2f} s, longer than the {MAX_SECONDS} s canvas: spoken "
+              f"{measured / (0.95 * MAX_SECONDS):.2f}x faster to fit (fewer words would be clearer)", file=sys.stderr)
         wav = trim_silence(synthesize(text, backend=tts, length_scale=length_scale))[:N_SAMPLES]
     return wav, {"length_scale": round(length_scale, 3), "speech_seconds": round(len(wav) / SAMPLE_RATE, 3)}
 

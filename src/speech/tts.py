@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -23,11 +24,25 @@ class TTSError(UserError, RuntimeError):
     """A TTS backend is missing or failed; the message is one user-facing line."""
 
 
+_NOTICED: set[str] = set()  # texts already reported: a re-synthesis (e.g. sped up to fit) says nothing new
+
+
 def check_text(text) -> str:
-    """Return stripped text, or raise if there is nothing speakable in it."""
+    """The text as the voice will say it (src/speech/text.py), or raise if nothing speakable is left. What was
+    changed or left out is reported once per text and process, as one `notice:` line on stderr."""
+    from src.speech.text import normalize_for_tts
+
     if not isinstance(text, str) or not any(ch.isalnum() for ch in text):
         raise TTSError(f"nothing to speak in {text!r}: give words, e.g. --audio_prompt \"hello world\"")
-    return " ".join(text.split())
+    normalized = normalize_for_tts(text)
+    if not any(ch.isalnum() for ch in normalized.text):
+        raise TTSError(f"nothing to speak in {text!r}: the English voices cannot say {normalized.dropped!r}; "
+                       "give words in Latin letters, e.g. --audio_prompt \"hello world\"")
+    notice = normalized.notice(text)
+    if notice and text not in _NOTICED:
+        _NOTICED.add(text)
+        print(notice, file=sys.stderr)
+    return normalized.text
 
 
 _PIPER_THREADS: int | None = None  # None: onnxruntime's default (all cores)
