@@ -60,11 +60,13 @@ def load_wav(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
 
 
 def resample(wav: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np.ndarray:
-    import librosa
-
+    """soxr's high-quality resampler: what librosa.resample calls by default (same samples), without the ~1.3 s that
+    importing librosa's resampling path costs every process."""
     if orig_sr == target_sr:
         return np.asarray(wav, dtype=np.float32)
-    return librosa.resample(np.asarray(wav, dtype=np.float32), orig_sr=orig_sr, target_sr=target_sr).astype(np.float32)
+    import soxr
+
+    return soxr.resample(np.asarray(wav, dtype=np.float32), orig_sr, target_sr, quality="HQ").astype(np.float32)
 
 
 def save_wav(path: str | Path, wav, sample_rate: int = SAMPLE_RATE) -> Path:

@@ -26,7 +26,10 @@ def finish_sample(settings, paths: dict, record: dict, logmel, wav, picture=None
         from src.evaluation import score
 
         prompt = " ".join(record["image_prompt"]) if record.get("image_prompt") else None
-        record["metrics"] = score(paths["wav"], text=record.get("audio_prompt"), image=picture, image_prompt=prompt)
+        # Whisper is the measure (METRICS.md); pocketsphinx, a weaker second opinion that takes ~3 s, is left to
+        # evaluate.py and the benchmarks
+        record["metrics"] = score(paths["wav"], text=record.get("audio_prompt"), image=picture, image_prompt=prompt,
+                                  pocketsphinx=False)
     write_json(paths["json"], record)
     return record
 

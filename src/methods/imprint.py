@@ -22,6 +22,7 @@ class GenerationError(UserError, RuntimeError):
 def run(settings, name: str, seed: int) -> dict:
     """One imprint sample written as <name>_img.png, _spec.png, _spec_colormap.png, .npy, .wav, .json.
     Every file target is checked before any work, and nothing is written (no folder either) when a step fails."""
+    from src.evaluation.asr import transcribe_whisper
     from src.methods.finish import finish_sample, make_vocoder
     from src.outputs import check_targets, sample_paths
     from src.sampling import imprint
@@ -36,18 +37,38 @@ def run(settings, name: str, seed: int) -> dict:
               "--audio_prompt \"...\"", file=sys.stderr)
     speech, speech_info = load_speech(text, audio_path=settings.audio_path, tts=settings.tts,
                                       length_scale=settings.length_scale)
-    recipe = imprint.recipe_for(settings.strength)
-    placed, speech_info["speech_start_s"] = imprint.place_speech(speech_logmel(speech), picture, recipe)
-    logmel = imprint.combine(placed, picture, recipe=recipe)
-    wav = imprint.vocode(logmel, make_vocoder(settings, seed))
+    listen = None if settings.no_eval else transcribe_whisper
+    made = imprint.imprint_until_heard(speech_logmel(speech), picture, imprint.recipe_for(settings.strength),
+                                       make_vocoder(settings, seed), text, transcribe=listen)
     record = {
         "method": "imprint", "image": image_label, "image_prompt": list(settings.image_prompt) or None,
         "audio_prompt": text, "audio_path": settings.audio_path, "seed": seed,
         "settings": {"strength": settings.strength, "tts": None if settings.audio_path else settings.tts,
                      "vocoder": settings.vocoder, "griffinlim_iters": settings.griffinlim_iters,
-                     **speech_info, "recipe": dataclasses.asdict(recipe)},
+                     **speech_info, "speech_start_s": made["speech_start_s"],
+                     "recipe": dataclasses.asdict(made["recipe"])},
+        "check": {"attempts": made["attempts"], "heard": made["heard_ok"]},
     }
-    return finish_sample(settings, paths, record, logmel, wav, picture)
+    record = finish_sample(settings, paths, record, made["logmel"], made["wav"], picture)
+    return warn_if_not_heard(record, paths["json"])
+
+
+def warn_if_not_heard(record: dict, json_path) -> dict:
+    """One stderr line (also kept in the json) when the written wav is not heard as the words: no silent failures."""
+    from src.outputs import write_json
+    from src.sampling.imprint import HEARD_WER
+
+    metrics = record.get("metrics") or {}
+    if not isinstance(metrics.get("wer"), float) or metrics["wer"] <= HEARD_WER:
+        return record
+    lowered = -min((a["lowered"] for a in record["check"]["attempts"]), default=0.0)
+    line = (f"warning: the words are not heard clearly: Whisper heard \"{metrics.get('transcript', '')}\" (WER "
+            f"{metrics['wer']:.2f}{f', even with the picture {lowered:g} nats quieter' if lowered else ''}); try "
+            f"--strength 0.8, fewer words, or a calmer picture")
+    print(line, file=sys.stderr)
+    record["check"]["warning"] = line
+    write_json(json_path, record)
+    return record
 
 
 def resolve_picture(settings, seed: int) -> tuple[np.ndarray, str | None]:

@@ -1,0 +1,139 @@
+#!/usr/bin/env python
+"""The imprint method on the picture zoo (benchmarks/imprint_zoo.py): per-family table, samples lost, worst samples
+with what was heard, for each voice, against baselines measured in the same run.
+
+    python benchmarks/bench_imprint_zoo.py                 # 29 pictures x 1 sentence x 2 voices, all methods
+    python benchmarks/bench_imprint_zoo.py --quick         # 9 pictures, Piper only (tuning)
+    python benchmarks/bench_imprint_zoo.py --sentences 2   # each picture with two sentences
+
+Every number comes from the written wav as METRICS.md says: deterministic Whisper tiny.en (WER capped at 1), the
+second recogniser pocketsphinx, round-trip r against the picture. Methods:
+    default        the imprint method as the CLI runs it (src/methods/imprint.py: listens, lowers the picture if needed)
+    open loop      the same recipe without listening (the picture at full level)
+    quiet picture  METRICS.md's baseline max(S, -4 + 2 log image)
+    speech alone   the placed speech without the picture (the recognisers' own limit for that voice)
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+QUICK = ("chelsea", "hubble", "line_house", "big_letters", "cartoon_house", "rings", "brick", "horse", "white_dot")
+METHODS = ("default", "open loop", "quiet picture", "speech alone")
+
+
+def make_logmel(method: str, speech, picture, words: str):
+    """The log-mel a baseline method makes (the default goes through the real method instead)."""
+    from src.audio.converter import LOG_FLOOR
+    from src.sampling import imprint
+
+    recipe = imprint.recipe_for(0.5)
+    placed, _ = imprint.place_speech(speech, picture, recipe)
+    if method == "open loop":
+        return imprint.combine(placed, picture, recipe=recipe)
+    if method == "quiet picture":
+        return np.maximum(placed, -4.0 + 2.0 * np.log(np.maximum(picture[::-1], np.exp(LOG_FLOOR / 2))))
+    return placed  # speech alone
+
+
+def run_one(job) -> dict:
+    method, voice, name, k, folder = job
+    from imprint_zoo import SENTENCES, espeak_voice_wav, zoo
+
+    from src.audio.converter import save_wav
+    from src.evaluation import score
+    from src.picture import load_picture
+    from src.settings import ImprintSettings
+
+    words, picture_path = SENTENCES[k], Path(folder) / f"{name}.png"
+    audio_path = str(espeak_voice_wav(words, Path(folder))) if voice == "espeak" else None
+    out = Path(folder) / f"{method.replace(' ', '_')}_{voice}_{name}_{k}"
+    if method == "default":
+        from src.methods.imprint import run
+
+        settings = ImprintSettings(image=str(picture_path), audio_prompt=words, audio_path=audio_path,
+                                   out_dir=str(out), overwrite=True)
+        record = run(settings, "000000", 0)
+        wav_path, lowered = out / "000000.wav", -min([a["lowered"] for a in record["check"]["attempts"]] or [0])
+    else:
+        from src.audio.vocoders import GriffinLim
+        from src.sampling.imprint import vocode
+        from src.speech.canvas import load_speech, speech_logmel
+
+        speech, _ = load_speech(words, audio_path=audio_path)
+        logmel = make_logmel(method, speech_logmel(speech), load_picture(picture_path), words)
+        wav_path, lowered = save_wav(out.with_suffix(".wav"), vocode(logmel, GriffinLim(seed=0))), 0.0
+    metrics = score(wav_path, text=words, image=load_picture(picture_path))
+    return {"method": method, "voice": voice, "name": name, "family": zoo()[name][0], "k": k,
+            "wer": metrics["wer"], "wer_ps": metrics["wer_pocketsphinx"], "r": metrics["r"],
+            "heard": metrics["transcript"], "lowered": lowered}
+
+
+def print_tables(rows: list[dict]) -> None:
+    from imprint_zoo import zoo
+
+    families = list(dict.fromkeys(family for family, _ in zoo().values()))
+    for voice in dict.fromkeys(r["voice"] for r in rows):
+        print(f"\n## voice: {voice}")
+        print(f"{'method':<14} {'WER tiny':>8} {'WER ps':>7} {'lost':>6} {'worst':>6} {'r':>6}")
+        for method in METHODS:
+            rs = [r for r in rows if r["voice"] == voice and r["method"] == method]
+            if rs:
+                print(f"{method:<14} {np.mean([r['wer'] for r in rs]):8.3f} {np.mean([r['wer_ps'] for r in rs]):7.3f} "
+                      f"{sum(r['wer'] >= 0.5 for r in rs):>3}/{len(rs):<2} {max(r['wer'] for r in rs):6.2f} "
+                      f"{np.mean([r['r'] for r in rs]):6.3f}")
+        default = [r for r in rows if r["voice"] == voice and r["method"] == "default"]
+        if not default:
+            continue
+        print("\ndefault by family (WER tiny / r / mean nats the picture was lowered):")
+        for family in families:
+            fs = [r for r in default if r["family"] == family]
+            if fs:
+                print(f"  {family:<14} {np.mean([r['wer'] for r in fs]):.3f} / {np.mean([r['r'] for r in fs]):.3f} / "
+                      f"{np.mean([r['lowered'] for r in fs]):.1f}")
+        print("worst samples of the default:")
+        for r in sorted(default, key=lambda r: (-r["wer"], r["r"]))[:5]:
+            print(f"  {r['name']} (sentence {r['k']}): WER {r['wer']:.2f}, r {r['r']:.2f}, heard \"{r['heard']}\"")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help=f"only {len(QUICK)} pictures and the Piper voice")
+    parser.add_argument("--sentences", type=int, default=1, help="sentences per picture (default 1)")
+    parser.add_argument("--voices", nargs="+", default=["piper", "espeak"], choices=["piper", "espeak"])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
+    args = parser.parse_args()
+    from multiprocessing import get_context
+
+    from imprint_zoo import pairs, zoo
+    from PIL import Image
+
+    from src.picture import load_picture
+
+    voices = ["piper"] if args.quick else args.voices
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        for name, (_, picture) in zoo().items():  # the zoo as picture files, read back like any user's picture
+            Image.fromarray(np.round(load_picture(picture) * 255).astype(np.uint8)).save(Path(folder) / f"{name}.png")
+        jobs = [(m, v, n, k, folder) for m in args.methods for v in voices for n, k in pairs(args.sentences)
+                if not args.quick or n in QUICK]
+        with get_context("spawn").Pool(args.workers) as pool:
+            rows = pool.map(run_one, jobs, chunksize=1)
+    print(f"{len(rows)} samples in {time.perf_counter() - started:.0f} s")
+    print_tables(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
