@@ -26,7 +26,9 @@ usage() {  # the variable lines above are the one list: name, default and meanin
   echo "variables: name, default, meaning"
   local line re='^([A-Z_]+)="\$\{[A-Z_]+:-(.*)\}" *# *(.*)$'
   while IFS= read -r line; do
-    [[ "$line" =~ $re ]] && printf '  %-13s %-10s %s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]:-(empty)}" "${BASH_REMATCH[3]}"
+    if [[ "$line" =~ $re ]]; then
+      printf '  %-13s %-10s %s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]:-(empty)}" "${BASH_REMATCH[3]}"
+    fi
   done < "$0"
 }
 fail() { echo "error: $*" >&2; exit 2; }
