@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
      "thirty-four people", ""),
     ("Mr. and Mrs. Lee paid £1 and €2.01", "Mister and Missus Lee paid one pound and two euros and one cent", ""),
     ("straße 😀 -3.5 degrees", "strasse minus three point five degrees", "😀"),
+    ("I said no. See No. 5, fig. 3 and a 10km run", "I said no. See number five, figure three and a ten km run", ""),
     ("green apple, river", "green apple, river", ""),
 ])
 def test_written_out_words(text, spoken, dropped):

@@ -37,6 +37,7 @@ ABBREVIATIONS = {"dr.": "Doctor", "mr.": "Mister", "mrs.": "Missus", "ms.": "Miz
                  "jr.": "Junior", "sr.": "Senior", "mt.": "Mount", "ave.": "Avenue", "rd.": "Road", "vs.": "versus",
                  "etc.": "et cetera", "e.g.": "for example", "i.e.": "that is", "approx.": "approximately",
                  "dept.": "department", "fig.": "figure", "no.": "number", "st.": "Saint"}
+BEFORE_A_NUMBER = ("no.", "fig.")  # "No. 5" is a number, "I said no." is not
 SYMBOLS = {"&": " and ", "%": " percent", "+": " plus ", "=": " equals ", "@": " at ", "#": " number ",
            "°": " degrees", "×": " times ", "½": " and a half", "¼": " and a quarter", "¾": " and three quarters",
            "—": ", ", "–": ", ", "…": "...", "“": '"', "”": '"', "‘": "'", "’": "'", "/": " slash "}
@@ -138,16 +139,18 @@ def replace_numbers(text: str) -> str:
     # four-digit numbers 1100-2099 without a comma are read as years ("in 1999"): the common case in speech
     text = re.sub(r"(?<![\d,.])\b(1[1-9]\d\d|20\d\d)\b(?!\d|,\d|\.\d)", lambda m: say_year(m[1]), text)
     text = re.sub(r"(?<![\w.])-(?=\d)", "minus ", text)
-    return re.sub(r"\d[\d,]*(?:\.\d+)?", lambda m: say_decimal(m[0].rstrip(",")) + ("," if m[0].endswith(",") else ""),
-                  text)
+    return re.sub(r"\d[\d,]*(?:\.\d+)?",  # spaced apart, so that "10km" becomes "ten km"
+                  lambda m: f" {say_decimal(m[0].rstrip(','))}{',' if m[0].endswith(',') else ''} ", text)
 
 
 def replace_abbreviations(text: str) -> str:
     pattern = "|".join(re.escape(k) for k in sorted(ABBREVIATIONS, key=len, reverse=True))
 
     def expand(m):
-        word = ABBREVIATIONS[m[0].lower()]
-        if m[0].lower() == "st." and not re.match(r"\s+[A-Z]", m.string[m.end():]):
+        word, after = ABBREVIATIONS[m[0].lower()], m.string[m.end():]
+        if m[0].lower() in BEFORE_A_NUMBER and not re.match(r"\s*\d", after):
+            return m[0]
+        if m[0].lower() == "st." and not re.match(r"\s+[A-Z]", after):
             word = "Street"  # "St. Louis" is a saint, "Main St." a street
         return word
 
