@@ -95,3 +95,11 @@ def test_cli_says_when_long_text_is_sped_up(tmp_path):
     assert proc.returncode == 0, proc.stderr
     notices = [line for line in proc.stderr.splitlines() if line.startswith("notice:")]
     assert len(notices) == 1 and "faster to fit" in notices[0] and "fewer words" in notices[0], proc.stderr
+
+
+def test_phonemes_follow_the_words_the_tts_says():
+    from src.speech.phonemes import phonemize
+
+    assert phonemize("Dr. Smith paid $5.50 on 3/4") == phonemize("Doctor Smith paid five dollars and fifty cents on "
+                                                                "March fourth")
+    assert phonemize("東京") == "" and phonemize("café") == phonemize("cafe")
