@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
     ("Mr. and Mrs. Lee paid £1 and €2.01", "Mister and Missus Lee paid one pound and two euros and one cent", ""),
     ("straße 😀 -3.5 degrees", "strasse minus three point five degrees", "😀"),
     ("I said no. See No. 5, fig. 3 and a 10km run", "I said no. See number five, figure three and a ten km run", ""),
+    ("call 5551234567890123 now", "call " + " ".join(["five"] * 3 + ["one", "two", "three", "four", "five", "six",
+     "seven", "eight", "nine", "zero", "one", "two", "three"]) + " now", ""),
+    ("0/0 and 5/1", "zero slash zero and five slash one", ""),
     ("green apple, river", "green apple, river", ""),
 ])
 def test_written_out_words(text, spoken, dropped):

@@ -47,23 +47,31 @@ LETTERS = {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o"
 SPEAKABLE = re.compile(r"[A-Za-z0-9 .,;:!?'\"()\-\n]")
 
 
+MAX_DIGITS = 15  # longer digit strings are codes (phone numbers, ids), read digit by digit, as people read them
+
+
 def say_number(digits: str) -> str:
     from num2words import num2words
 
-    return num2words(int(digits.replace(",", ""))).replace(",", "")
+    digits = digits.replace(",", "")
+    if len(digits.lstrip("0")) > MAX_DIGITS:
+        return " ".join(num2words(int(d)) for d in digits)
+    return num2words(int(digits)).replace(",", "")
 
 
 def say_decimal(number: str) -> str:
     from num2words import num2words
 
     whole, _, fraction = number.replace(",", "").partition(".")
-    spoken = num2words(int(whole or 0)).replace(",", "")
+    spoken = say_number(whole or "0")
     return spoken + (" point " + " ".join(num2words(int(d)) for d in fraction) if fraction else "")
 
 
 def say_ordinal(digits: str) -> str:
     from num2words import num2words
 
+    if len(digits.lstrip("0")) > MAX_DIGITS:
+        return say_number(digits)
     return num2words(int(digits), to="ordinal").replace(",", "")
 
 
@@ -101,6 +109,8 @@ def say_year(digits: str) -> str:
 
 def say_fraction(match: re.Match) -> str:
     top, bottom = int(match["top"]), int(match["bottom"])
+    if bottom < 2:
+        return f"{say_number(str(top))} slash {say_number(str(bottom))}"
     if bottom == 2:
         name = "half" if top == 1 else "halves"
     elif bottom == 4:
