@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
     ("call 5551234567890123 now", "call " + " ".join(["five"] * 3 + ["one", "two", "three", "four", "five", "six",
      "seven", "eight", "nine", "zero", "one", "two", "three"]) + " now", ""),
     ("0/0 and 5/1", "zero slash zero and five slash one", ""),
+    ("We live on Main St.", "We live on Main Street.", ""),
     ("green apple, river", "green apple, river", ""),
 ])
 def test_written_out_words(text, spoken, dropped):

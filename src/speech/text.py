@@ -162,7 +162,7 @@ def replace_abbreviations(text: str) -> str:
             return m[0]
         if m[0].lower() == "st." and not re.match(r"\s+[A-Z]", after):
             word = "Street"  # "St. Louis" is a saint, "Main St." a street
-        return word
+        return word + ("." if not after.strip() else "")  # its dot also ended the sentence
 
     return re.sub(rf"(?<![\w.])(?:{pattern})", expand, text, flags=re.IGNORECASE)
 
