@@ -22,13 +22,18 @@ COLUMNS = ("name", "wer", "r", "ssim", "wer_pocketsphinx", "transcript", "refere
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = OneLineParser(description=__doc__.split("\n\n")[0])
+    p = OneLineParser(description=__doc__.split("\n\n")[0],
+                      epilog="Exit code 0: scored (samples without words get no WER and a notice names them); "
+                             "1: no wavs, nothing to score (no words and no pictures), or an existing file without "
+                             "--overwrite; 2: OUT_DIR is not a folder or a flag is wrong.")
     p.add_argument("out_dir", help="folder holding <name>.wav (+ <name>.json, <name>_img.png) files")
     p.add_argument("--csv", default=None, help="where to write the table (default OUT_DIR/metrics.csv)")
     p.add_argument("--plot", action="store_true",
                    help="also draw WER vs r as OUT_DIR/wer_vs_r.png; when the table already exists (and no "
                         "--overwrite), only the plot is drawn, from that table")
-    p.add_argument("--text", default=None, help="reference words for samples whose json has no audio_prompt")
+    p.add_argument("--text", default=None,
+                   help="reference words for samples whose json has no audio_prompt (without words a sample gets no "
+                        "WER, and one notice names such samples)")
     p.add_argument("--no_pocketsphinx", action="store_true", help="skip the second recogniser (faster)")
     p.add_argument("--overwrite", action="store_true", help="score again and replace metrics.csv / wer_vs_r.png")
     return p

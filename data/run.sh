@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Word list -> training manifest, offline: prompts, TTS, 10.24 s canvas, log-mel .npy, phonemes, manifest.csv.
 # Every variable can be set from the environment, e.g.  L=200 JOBS=4 SAVE_PNGS=1 data/run.sh --check
-# Reruns skip finished work; a failed clip is reported and the others go on.
+# Reruns skip finished work; a failed clip is reported and the others go on. PYTHON=... picks the interpreter
+# (default: the repo's .venv, else python3).
 set -euo pipefail
 
 L="${L:-50}"                      # number of prompts (clips)
@@ -21,12 +22,14 @@ NEMO_MODEL="${NEMO_MODEL:-}"      # TTS_MODEL=nemo: local Tacotron2/FastPitch .n
 NEMO_VOCODER="${NEMO_VOCODER:-}"  # TTS_MODEL=nemo: local HiFi-GAN .nemo file
 
 usage() {  # the variable lines above are the one list: name, default and meaning are read from them
-  sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,5p' "$0" | sed 's/^# \{0,1\}//'
   echo "usage: [VAR=value ...] $0 [--check] [-h]"
   echo "variables: name, default, meaning"
   local line re='^([A-Z_]+)="\$\{[A-Z_]+:-(.*)\}" *# *(.*)$'
   while IFS= read -r line; do
-    [[ "$line" =~ $re ]] && printf '  %-13s %-10s %s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]:-(empty)}" "${BASH_REMATCH[3]}"
+    if [[ "$line" =~ $re ]]; then
+      printf '  %-13s %-10s %s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]:-(empty)}" "${BASH_REMATCH[3]}"
+    fi
   done < "$0"
 }
 fail() { echo "error: $*" >&2; exit 2; }
@@ -67,7 +70,8 @@ absolute() { if [[ -z "$1" || "$1" == /* ]]; then echo "$1"; else echo "$PWD/$1"
 OUT="$(absolute "${OUT:-$ROOT/data/build}")"
 WORDS="$(absolute "$WORDS")"; PLBERT_DIR="$(absolute "$PLBERT_DIR")"
 NEMO_MODEL="$(absolute "$NEMO_MODEL")"; NEMO_VOCODER="$(absolute "$NEMO_VOCODER")"
-if [[ -x "$ROOT/.venv/bin/python" ]]; then PY="$ROOT/.venv/bin/python"; else PY="${PYTHON:-python3}"; fi
+if [[ -n "${PYTHON:-}" ]]; then PY="$PYTHON"                    # an explicit interpreter wins
+elif [[ -x "$ROOT/.venv/bin/python" ]]; then PY="$ROOT/.venv/bin/python"; else PY=python3; fi
 
 common=(--out_dir "$OUT" --jobs "$JOBS")
 prompt_args=(--out_dir "$OUT" -L "$L" -W "$W" --seed "$SEED")

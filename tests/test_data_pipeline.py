@@ -21,7 +21,7 @@ def run_script(name, *args, env=None, timeout=300):
 def build(tmp_path_factory):
     """One run of data/run.sh with L=3 on two workers (SAVE_PNGS=1), then the same run again."""
     out = tmp_path_factory.mktemp("build")
-    env = {**os.environ, "L": "3", "W": "4", "JOBS": "2", "SAVE_PNGS": "1", "OUT": str(out)}
+    env = {**os.environ, "L": "3", "W": "4", "JOBS": "2", "SAVE_PNGS": "1", "OUT": str(out), "PYTHON": PYTHON}
     first = subprocess.run(["bash", str(ROOT / "data/run.sh")], cwd=ROOT, env=env, capture_output=True, text=True,
                            timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]

@@ -25,6 +25,11 @@ ROOT = Path(__file__).resolve().parents[1]
      "thirty-four people", ""),
     ("Mr. and Mrs. Lee paid £1 and €2.01", "Mister and Missus Lee paid one pound and two euros and one cent", ""),
     ("straße 😀 -3.5 degrees", "strasse minus three point five degrees", "😀"),
+    ("I said no. See No. 5, fig. 3 and a 10km run", "I said no. See number five, figure three and a ten km run", ""),
+    ("call 5551234567890123 now", "call " + " ".join(["five"] * 3 + ["one", "two", "three", "four", "five", "six",
+     "seven", "eight", "nine", "zero", "one", "two", "three"]) + " now", ""),
+    ("0/0 and 5/1", "zero slash zero and five slash one", ""),
+    ("We live on Main St.", "We live on Main Street.", ""),
     ("green apple, river", "green apple, river", ""),
 ])
 def test_written_out_words(text, spoken, dropped):
@@ -94,3 +99,11 @@ def test_cli_says_when_long_text_is_sped_up(tmp_path):
     assert proc.returncode == 0, proc.stderr
     notices = [line for line in proc.stderr.splitlines() if line.startswith("notice:")]
     assert len(notices) == 1 and "faster to fit" in notices[0] and "fewer words" in notices[0], proc.stderr
+
+
+def test_phonemes_follow_the_words_the_tts_says():
+    from src.speech.phonemes import phonemize
+
+    assert phonemize("Dr. Smith paid $5.50 on 3/4") == phonemize("Doctor Smith paid five dollars and fifty cents on "
+                                                                "March fourth")
+    assert phonemize("東京") == "" and phonemize("café") == phonemize("cafe")

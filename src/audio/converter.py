@@ -254,8 +254,9 @@ def load_spectrogram(path: str | Path) -> np.ndarray:
     if path.suffix.lower() == ".npy":
         try:
             arr = np.load(path, allow_pickle=False)
-        except Exception as exc:
-            raise SpectrogramError(f"not a readable .npy file: {path} ({exc})") from None
+        except Exception as exc:  # numpy's own text (format versions, "load it unsafely") means nothing to users
+            why = "it holds Python objects, not numbers" if "pickle" in str(exc) else "damaged or not a .npy file"
+            raise SpectrogramError(f"not a readable .npy spectrogram: {path} ({why})") from None
         return validate_logmel(arr, str(path))
     if path.suffix.lower() == ".png":
         return validate_logmel(load_spec_png(path), str(path))

@@ -64,10 +64,13 @@ def _phonemize_with_binary(text: str) -> str:
 
 
 def phonemize(text: str) -> str:
-    """espeak-ng (en-us) IPA phonemes of `text`, NFD-normalised, words separated by single spaces."""
+    """espeak-ng (en-us) IPA phonemes of `text` as the TTS says it, NFD-normalised, words separated by single
+    spaces."""
     if not isinstance(text, str):
         raise TypeError(f"phonemize expects a str, got {type(text).__name__}")
-    text = " ".join(text.split())
+    from src.speech.text import normalize_for_tts
+
+    text = normalize_for_tts(text).text  # the words the TTS says (src/speech/tts.py), so phonemes match the audio
     if not text:
         return ""
     try:

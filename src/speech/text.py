@@ -37,6 +37,7 @@ ABBREVIATIONS = {"dr.": "Doctor", "mr.": "Mister", "mrs.": "Missus", "ms.": "Miz
                  "jr.": "Junior", "sr.": "Senior", "mt.": "Mount", "ave.": "Avenue", "rd.": "Road", "vs.": "versus",
                  "etc.": "et cetera", "e.g.": "for example", "i.e.": "that is", "approx.": "approximately",
                  "dept.": "department", "fig.": "figure", "no.": "number", "st.": "Saint"}
+BEFORE_A_NUMBER = ("no.", "fig.")  # "No. 5" is a number, "I said no." is not
 SYMBOLS = {"&": " and ", "%": " percent", "+": " plus ", "=": " equals ", "@": " at ", "#": " number ",
            "°": " degrees", "×": " times ", "½": " and a half", "¼": " and a quarter", "¾": " and three quarters",
            "—": ", ", "–": ", ", "…": "...", "“": '"', "”": '"', "‘": "'", "’": "'", "/": " slash "}
@@ -46,23 +47,31 @@ LETTERS = {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o"
 SPEAKABLE = re.compile(r"[A-Za-z0-9 .,;:!?'\"()\-\n]")
 
 
+MAX_DIGITS = 15  # longer digit strings are codes (phone numbers, ids), read digit by digit, as people read them
+
+
 def say_number(digits: str) -> str:
     from num2words import num2words
 
-    return num2words(int(digits.replace(",", ""))).replace(",", "")
+    digits = digits.replace(",", "")
+    if len(digits.lstrip("0")) > MAX_DIGITS:
+        return " ".join(num2words(int(d)) for d in digits)
+    return num2words(int(digits)).replace(",", "")
 
 
 def say_decimal(number: str) -> str:
     from num2words import num2words
 
     whole, _, fraction = number.replace(",", "").partition(".")
-    spoken = num2words(int(whole or 0)).replace(",", "")
+    spoken = say_number(whole or "0")
     return spoken + (" point " + " ".join(num2words(int(d)) for d in fraction) if fraction else "")
 
 
 def say_ordinal(digits: str) -> str:
     from num2words import num2words
 
+    if len(digits.lstrip("0")) > MAX_DIGITS:
+        return say_number(digits)
     return num2words(int(digits), to="ordinal").replace(",", "")
 
 
@@ -100,6 +109,8 @@ def say_year(digits: str) -> str:
 
 def say_fraction(match: re.Match) -> str:
     top, bottom = int(match["top"]), int(match["bottom"])
+    if bottom < 2:
+        return f"{say_number(str(top))} slash {say_number(str(bottom))}"
     if bottom == 2:
         name = "half" if top == 1 else "halves"
     elif bottom == 4:
@@ -138,18 +149,20 @@ def replace_numbers(text: str) -> str:
     # four-digit numbers 1100-2099 without a comma are read as years ("in 1999"): the common case in speech
     text = re.sub(r"(?<![\d,.])\b(1[1-9]\d\d|20\d\d)\b(?!\d|,\d|\.\d)", lambda m: say_year(m[1]), text)
     text = re.sub(r"(?<![\w.])-(?=\d)", "minus ", text)
-    return re.sub(r"\d[\d,]*(?:\.\d+)?", lambda m: say_decimal(m[0].rstrip(",")) + ("," if m[0].endswith(",") else ""),
-                  text)
+    return re.sub(r"\d[\d,]*(?:\.\d+)?",  # spaced apart, so that "10km" becomes "ten km"
+                  lambda m: f" {say_decimal(m[0].rstrip(','))}{',' if m[0].endswith(',') else ''} ", text)
 
 
 def replace_abbreviations(text: str) -> str:
     pattern = "|".join(re.escape(k) for k in sorted(ABBREVIATIONS, key=len, reverse=True))
 
     def expand(m):
-        word = ABBREVIATIONS[m[0].lower()]
-        if m[0].lower() == "st." and not re.match(r"\s+[A-Z]", m.string[m.end():]):
+        word, after = ABBREVIATIONS[m[0].lower()], m.string[m.end():]
+        if m[0].lower() in BEFORE_A_NUMBER and not re.match(r"\s*\d", after):
+            return m[0]
+        if m[0].lower() == "st." and not re.match(r"\s+[A-Z]", after):
             word = "Street"  # "St. Louis" is a saint, "Main St." a street
-        return word
+        return word + ("." if not after.strip() else "")  # its dot also ended the sentence
 
     return re.sub(rf"(?<![\w.])(?:{pattern})", expand, text, flags=re.IGNORECASE)
 
