@@ -217,9 +217,7 @@ def test_garbage_npy_is_a_plain_sentence(ws):
 
 
 # ------------------------------------------------------------------------------------------------------------------
-# Cases that need the lead's writability / leftover / seed / interrupt handling (issue 12). They fail on a branch
-# without it and are marked so; the marks go once that handling is merged.
-NEEDS_LEAD = pytest.mark.skip(reason="needs the lead's writability/interrupt handling (issue 12)")
+# Writability, leftovers, seeds and interrupts (issue 12).
 FRESH_CASES = {  # a validation failure must not leave the new --out_dir behind
     "imprint/missing picture": [I, "--image", "{d}/nope.png", "--audio_prompt", "hello"],
     "imprint/not a picture": [I, "--image", "{d}/not_a_picture.png", "--audio_prompt", "hello"],
@@ -231,7 +229,6 @@ FRESH_CASES = {  # a validation failure must not leave the new --out_dir behind
 }
 
 
-@NEEDS_LEAD
 @pytest.mark.parametrize("case", list(FRESH_CASES))
 def test_failed_run_leaves_no_out_dir(ws, case):
     fresh = ws / "fresh" / "out"
@@ -254,7 +251,6 @@ def without_write_permission() -> list[str]:
     return ["setpriv", "--inh-caps=-dac_override,-dac_read_search", "--bounding-set=-dac_override,-dac_read_search"]
 
 
-@NEEDS_LEAD
 @pytest.mark.parametrize("script", [I, D, E])
 def test_unwritable_out_dir_is_one_line_before_any_work(ws, tmp_path, script):
     from src.audio import converter as C
@@ -280,7 +276,6 @@ def test_unwritable_out_dir_is_one_line_before_any_work(ws, tmp_path, script):
     assert_nothing_changed(before, tree(locked))
 
 
-@NEEDS_LEAD
 def test_ctrl_c_is_one_line_and_exit_130(ws, tmp_path):
     """Interrupted mid-run (after the TTS notice, i.e. inside the work): exit 130, one line, no traceback."""
     cmd = [sys.executable, I, *[a.format(d=ws) for a in PIC], "--audio_prompt", "Dr. Smith paid $5.50",

@@ -26,11 +26,28 @@ def add_common_flags(parser: argparse.ArgumentParser, jobs: bool = True, skip: b
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+CREATED: list = []  # folders this process made, removed again by run() if a failed step left them empty
+
+
 def open_layout(args, parser: argparse.ArgumentParser) -> BuildLayout:
     """Validate the common flags and return the build layout (creating the folder)."""
     if getattr(args, "jobs", 1) < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
-    return BuildLayout(make_writable_dir(args.out_dir))
+    from pathlib import Path
+
+    missing = [p for p in [Path(args.out_dir), *Path(args.out_dir).parents] if not p.exists()]
+    layout = BuildLayout(make_writable_dir(args.out_dir))
+    CREATED.extend(missing)  # deepest first
+    return layout
+
+
+def remove_created_if_empty() -> None:
+    """A failed step leaves no new empty folder behind (an existing one is never touched)."""
+    for folder in CREATED:
+        try:
+            folder.rmdir()  # only succeeds on an empty folder
+        except OSError:
+            break
 
 
 def finish(report, started: float) -> int:
@@ -52,5 +69,6 @@ def run(main) -> None:
     except Exception as exc:
         if not is_user_error(exc):
             raise
+        remove_created_if_empty()
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)
