@@ -113,3 +113,20 @@ def test_evaluate_py_scores_a_folder_and_keeps_existing_results(tmp_path, capsys
         evaluate.main([str(tmp_path)])
     assert exc.value.code != 0 and "--overwrite" in capsys.readouterr().err
     assert (tmp_path / "metrics.csv").read_bytes() == before
+
+
+def test_wer_of_one_sample_is_capped_at_one():
+    # jiwer gives 20 insertions / 2 words = 10; METRICS.md caps a sample at 1 so a hallucination loop cannot
+    # outweigh the other samples.
+    assert word_error_rate("good morning", "see you in the morning " * 5) == 1.0
+    assert word_error_rate("good morning", "good morning good") == pytest.approx(0.5)
+
+
+def test_whisper_gives_the_same_transcript_twice_on_a_hard_wav():
+    """Noise plus faint speech makes a decode look bad, the case where the temperature fallback used to sample."""
+    from src.evaluation.asr import transcribe_whisper
+    from src.speech.tts import synthesize
+
+    speech = C.pad_or_trim(synthesize("the green umbrella stood by the door"), C.N_SAMPLES)
+    wav = (0.3 * speech + 0.2 * np.random.default_rng(7).standard_normal(C.N_SAMPLES)).astype(np.float32)
+    assert transcribe_whisper(wav) == transcribe_whisper(wav)

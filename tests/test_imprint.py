@@ -163,3 +163,25 @@ def test_picture_is_blurred_only_under_speech():
     beside = (slice(61, 66), slice(120, 280))  # just above the speech band: no speech drawn, picture blurred
     assert np.std(np.diff(soft[beside], axis=1)) < 0.7 * np.std(np.diff(sharp[beside], axis=1))
     assert np.array_equal(soft[150:, 500:], sharp[150:, 500:])
+
+
+def test_words_not_heard_is_one_warning_line_and_recorded(tmp_path, picture):
+    """Recorded speech that says other words than --audio_prompt: the check tries quieter pictures, then says what it
+    heard in one line and keeps that line in the json; --no_eval skips the check."""
+    from src.audio import converter as C
+    from src.speech.tts import synthesize
+
+    C.save_wav(tmp_path / "other.wav", synthesize("The kettle whistled loudly in the empty kitchen."))
+    out = tmp_path / "out"
+    proc = run_cli("--image", picture, "--audio_path", tmp_path / "other.wav", "--audio_prompt", SENTENCE,
+                   "--out_dir", out, "--name", "w")
+    assert proc.returncode == 0, proc.stderr
+    warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "kettle" in warnings[0].lower() and "--strength" in warnings[0], proc.stderr
+    record = json.loads((out / "w.json").read_text())
+    assert record["check"]["heard"] is False and record["check"]["warning"] == warnings[0]
+    assert [a["lowered"] for a in record["check"]["attempts"]] == [0.0, -2.0, -4.0]
+    proc = run_cli("--image", picture, "--audio_path", tmp_path / "other.wav", "--audio_prompt", SENTENCE,
+                   "--out_dir", out, "--name", "w2", "--no_eval")
+    assert proc.returncode == 0 and "warning:" not in proc.stderr
+    assert json.loads((out / "w2.json").read_text())["check"]["attempts"] == []
