@@ -87,8 +87,9 @@ def prepare(paths: dict[str, Path], overwrite: bool = False) -> dict[str, Path]:
 
 
 # ----------------------------------------------------------------------------------------------- writers
-def save_picture_png(path, picture) -> Path:
-    """Save a [0, 1] grayscale (H, W) or RGB (H, W, 3) / (3, H, W) float array, or uint8, as PNG."""
+def save_picture_png(path, picture, pnginfo=None) -> Path:
+    """Save a [0, 1] grayscale (H, W) or RGB (H, W, 3) / (3, H, W) float array, or uint8, as PNG (text chunks from
+    a PIL PngInfo if given)."""
     from PIL import Image
 
     arr = np.asarray(picture)
@@ -98,18 +99,20 @@ def save_picture_png(path, picture) -> Path:
         arr = arr[..., 0]
     if arr.dtype != np.uint8:
         arr = np.round(np.clip(arr.astype(np.float32), 0.0, 1.0) * 255.0).astype(np.uint8)
-    Image.fromarray(arr).save(str(path))
+    Image.fromarray(arr).save(str(path), pnginfo=pnginfo)
     return Path(path)
 
 
 def save_spec_colormap_png(path, logmel, cmap: str = "magma") -> Path:
-    """The spectrogram image (low frequencies at the bottom) through a matplotlib colormap, same pixel size."""
+    """The spectrogram image (low frequencies at the bottom) through a matplotlib colormap, same pixel size; its
+    text chunk says it is for people, so the decoder refuses it instead of reading colours as levels."""
     from matplotlib import colormaps
 
     from src.audio.converter import logmel_to_image
+    from src.spec_metadata import png_info
 
     img = logmel_to_image(np.asarray(logmel, dtype=np.float32))
-    return save_picture_png(path, colormaps[cmap](img)[..., :3])
+    return save_picture_png(path, colormaps[cmap](img)[..., :3], pnginfo=png_info(img.shape[-1], colormap=cmap))
 
 
 def save_logmel(path, logmel) -> Path:

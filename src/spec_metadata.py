@@ -1,0 +1,109 @@
+"""Self-describing spectrogram PNGs: the conventions travel inside the file as one PNG iTXt chunk.
+
+Riffusion stores its spectrogram parameters in the PNG so any copy decodes right; we do the same. The chunk's key is
+`images-that-speak` and its text is compact JSON built from the converter's constants (stated there, once).
+
+Reading (`plan_png_decode`): a PNG without the chunk decodes as before; one whose conventions match decodes as before;
+one whose differences are exactly undone (low row at the top -> flip; another log range -> linear remap of the pixel
+values) is converted; anything else is refused in one line naming each mismatch.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+CHUNK_KEY = "images-that-speak"
+TOOL = "images-that-speak"
+LOW_ROWS = ("bottom", "top")
+# keys whose value must equal ours exactly for the pixels to mean the same sound (no exact conversion exists)
+STRICT_KEYS = ("sample_rate", "n_fft", "hop", "win", "window", "n_mels", "fmin", "fmax", "mel")
+
+
+def tool_version() -> str:
+    """The installed package's version (pyproject.toml's), or 'unknown' when running from an uninstalled tree."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(TOOL)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def conventions(frames: int, colormap: str | None = None) -> dict:
+    """The conventions of a spectrogram image with `frames` columns, as written into its PNG.
+
+    colormap: set for the colour-map picture, which is for people and not decodable.
+    """
+    from src.audio import converter as c
+
+    meta = {
+        "sample_rate": c.SAMPLE_RATE, "n_fft": c.N_FFT, "hop": c.HOP_LENGTH, "win": c.WIN_LENGTH, "window": "hann",
+        "n_mels": c.N_MELS, "fmin": c.FMIN, "fmax": c.FMAX, "mel": "slaney", "log": "natural",
+        "log_range": [c.LOG_FLOOR, c.LOG_CEIL], "low_row": "bottom", "frames": int(frames),
+        "decodable": colormap is None, "tool": TOOL, "version": tool_version(),
+    }
+    if colormap is not None:
+        meta["colormap"] = colormap
+    return meta
+
+
+def png_info(frames: int, colormap: str | None = None):
+    """A PIL PngInfo holding the conventions (pass as `pnginfo=` to Image.save)."""
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    info.add_itxt(CHUNK_KEY, json.dumps(conventions(frames, colormap), separators=(",", ":")))
+    return info
+
+
+def read_conventions(image) -> dict | None:
+    """The conventions stored in an open PIL image, None when it has no chunk. A broken chunk raises ValueError."""
+    text = image.info.get(CHUNK_KEY)
+    if text is None:
+        return None
+    try:
+        meta = json.loads(str(text))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"its '{CHUNK_KEY}' chunk is not JSON ({exc.msg})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"its '{CHUNK_KEY}' chunk is not a JSON object")
+    return meta
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
+        return math.isclose(float(a), float(b), rel_tol=1e-6, abs_tol=1e-9)
+    return a == b
+
+
+def plan_png_decode(meta: dict | None, width: int) -> tuple[bool, tuple[float, float] | None]:
+    """(flip rows?, log range to remap from or None) for a PNG with these stored conventions and pixel width.
+
+    Raises ValueError naming every mismatch that has no exact conversion.
+    """
+    if meta is None:
+        return False, None
+    ours = conventions(width)
+    if meta.get("decodable") is False:
+        cmap = meta.get("colormap", "a colour map")
+        raise ValueError(f"it is a picture for people ({cmap} colour map), not a decodable spectrogram; decode the "
+                         "grayscale _spec.png or the .npy instead")
+    problems = [f"{key} {meta[key]}, expected {ours[key]}" for key in STRICT_KEYS
+                if key in meta and not _same(meta[key], ours[key])]
+    if "frames" in meta and not _same(meta["frames"], width):
+        problems.append(f"frames {meta['frames']}, but the image is {width} pixels wide")
+    low_row = meta.get("low_row", "bottom")
+    if low_row not in LOW_ROWS:
+        problems.append(f"low_row {low_row!r}, expected one of {', '.join(LOW_ROWS)}")
+    log_range = meta.get("log_range", ours["log_range"])
+    valid_range = (isinstance(log_range, list) and len(log_range) == 2
+                   and all(isinstance(v, (int, float)) and math.isfinite(v) for v in log_range)
+                   and log_range[1] > log_range[0])
+    if not valid_range:
+        problems.append(f"log_range {log_range}, expected two increasing numbers like {ours['log_range']}")
+    if meta.get("log", "natural") != "natural":
+        problems.append(f"log {meta['log']!r}, expected 'natural'")
+    if problems:
+        raise ValueError("conventions differ: " + "; ".join(problems))
+    remap = None if all(_same(a, b) for a, b in zip(log_range, ours["log_range"])) else tuple(map(float, log_range))
+    return low_row == "top", remap
