@@ -43,6 +43,10 @@ def finish_sample(args, paths: dict, record: dict, logmel, wav, picture=None) ->
     if picture is not None:
         save_picture_png(paths["img"], picture)
     write_spectrogram_files(paths, logmel, wav)
+    if "mp4" in paths:
+        from src.video import write_video
+
+        write_video(paths["mp4"], logmel, wav, args.video)
     record["files"] = {key: str(path) for key, path in paths.items() if path.exists() or key == "json"}
     if not getattr(args, "no_eval", False):
         from src.evaluation import score
@@ -106,7 +110,8 @@ def run_imprint(args, name: str, seed: int) -> dict:
     from src.outputs import prepare, sample_paths
     from src.sampling import imprint
 
-    paths = prepare(sample_paths(args.out_dir, name), overwrite=args.overwrite)
+    paths = prepare(sample_paths(args.out_dir, name, video=bool(getattr(args, "video", None))),
+                    overwrite=args.overwrite)
     picture, image_label = resolve_picture(args, seed)
     text = args.audio_prompt if args.audio_prompt is not None else (DEMO_SENTENCE if args.demo else None)
     speech, speech_info = imprint.load_speech(text, audio_path=args.audio_path, tts=args.tts,

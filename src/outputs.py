@@ -8,7 +8,8 @@ A sample `<name>` in `out_dir` has (DESIGN.md names):
     <name>.wav                16 kHz mono PCM-16
     <name>.json               settings + metrics
     <name>_latents.npy        (joint method) final latents
-    <name>_view<k>_img.png / <name>_view<k>.wav   (views) one per view k
+    <name>.mp4                (--video) the spectrogram with a playhead, and the wav as sound (src/video.py)
+    <name>_view<k>_img.png / <name>_view<k>.wav / <name>_view<k>.mp4   (views) one per view k
 
 Usage: paths = sample_paths(out_dir, name, views=2); check_targets(paths, overwrite) BEFORE computing or
 writing anything; then write_* into paths[...].
@@ -32,7 +33,9 @@ BASE_FILES = {
     "json": "{name}.json",
 }
 LATENTS_FILE = "{name}_latents.npy"
+VIDEO_FILE = "{name}.mp4"
 VIEW_FILES = {"view{k}_img": "{name}_view{k}_img.png", "view{k}_wav": "{name}_view{k}.wav"}
+VIEW_VIDEO_FILE = ("view{k}_mp4", "{name}_view{k}.mp4")
 
 
 class OutputError(UserError, ValueError):
@@ -45,14 +48,17 @@ def check_name(name: str) -> str:
     return name
 
 
-def sample_paths(out_dir, name: str, latents: bool = False, views: int = 0) -> dict[str, Path]:
-    """Every file this sample will write, keyed by kind ('img', 'wav', 'json', 'view0_img', ...)."""
+def sample_paths(out_dir, name: str, latents: bool = False, views: int = 0, video: bool = False) -> dict[str, Path]:
+    """Every file this sample will write, keyed by kind ('img', 'wav', 'json', 'view0_img', 'mp4', ...)."""
     out_dir, name = Path(out_dir), check_name(name)
     paths = {key: out_dir / pattern.format(name=name) for key, pattern in BASE_FILES.items()}
     if latents:
         paths["latents"] = out_dir / LATENTS_FILE.format(name=name)
+    if video:
+        paths["mp4"] = out_dir / VIDEO_FILE.format(name=name)
     for k in range(views):
-        for key, pattern in VIEW_FILES.items():
+        view_files = {**VIEW_FILES, **(dict([VIEW_VIDEO_FILE]) if video else {})}
+        for key, pattern in view_files.items():
             paths[key.format(k=k)] = out_dir / pattern.format(name=name, k=k)
     return paths
 

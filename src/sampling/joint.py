@@ -194,7 +194,8 @@ def run_joint(args, name: str, seed: int) -> dict:
     check_settings(**{k: v for k, v in settings.items() if k not in ("image_prompt", "audio_prompt",
                                                                        "negative_image_prompt",
                                                                        "negative_audio_prompt")})
-    paths = sample_paths(args.out_dir, name, latents=args.save_latents, views=view_sample.count_view_files(views))
+    paths = sample_paths(args.out_dir, name, latents=args.save_latents, views=view_sample.count_view_files(views),
+                         video=bool(getattr(args, "video", None)))
     check_targets(paths, args.overwrite)
     image_model, audio_model = load_models(args.image_model, args.audio_model, args.device, args.dtype,
                                            args.lora_path, args.lora_scale)
@@ -229,7 +230,7 @@ def run_joint(args, name: str, seed: int) -> dict:
         "sampling_seconds": round(sampling_s, 3),
     }
     record["settings"].update(view_sample.sample_mode(views, anchor))
-    view_sample.write_view_files(paths, rendered_views)
+    view_sample.write_view_files(paths, rendered_views, video_style=getattr(args, "video", None))
     if audio_model.lora_info:
         record["lora"] = {k: v for k, v in audio_model.lora_info.items() if k != "phoneme_adapter_config"}
     return finish_sample(args, paths, record, logmel, wav, picture)
