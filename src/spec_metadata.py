@@ -107,3 +107,19 @@ def plan_png_decode(meta: dict | None, width: int) -> tuple[bool, tuple[float, f
         raise ValueError("conventions differ: " + "; ".join(problems))
     remap = None if all(_same(a, b) for a, b in zip(log_range, ours["log_range"])) else tuple(map(float, log_range))
     return low_row == "top", remap
+
+
+def is_for_people(path) -> bool:
+    """True for a PNG whose chunk says it is not decodable (a colour-map picture); folders of outputs skip these."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    if Path(path).suffix.lower() != ".png":
+        return False
+    try:
+        with Image.open(path) as im:
+            meta = read_conventions(im)
+    except (OSError, ValueError):
+        return False  # unreadable or broken: let the decoder say so in its own words
+    return meta is not None and meta.get("decodable") is False

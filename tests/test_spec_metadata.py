@@ -97,3 +97,13 @@ def test_another_log_range_is_remapped_exactly(tmp_path):
     save_with(tmp_path / "range.png", pixels, dict(conventions(16), log_range=[lo, hi]))
     expected = lo + pixels[::-1].astype(np.float32) / 255.0 * (hi - lo)
     np.testing.assert_allclose(C.load_spectrogram(tmp_path / "range.png"), expected, atol=1e-4)
+
+
+def test_a_folder_of_outputs_skips_the_colour_map_png(tmp_path, sweep_logmel):
+    specs = tmp_path / "sample"
+    specs.mkdir()
+    C.save_spec_png(specs / "000000_spec.png", sweep_logmel)
+    save_spec_colormap_png(specs / "000000_spec_colormap.png", sweep_logmel)
+    result = decode(tmp_path, specs, tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["000000_spec.wav"]
