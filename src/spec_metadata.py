@@ -79,7 +79,8 @@ def _same(a, b) -> bool:
 def plan_png_decode(meta: dict | None, width: int) -> tuple[bool, tuple[float, float] | None]:
     """(flip rows?, log range to remap from or None) for a PNG with these stored conventions and pixel width.
 
-    Raises ValueError naming every mismatch that has no exact conversion.
+    Raises ValueError naming every mismatch that has no exact conversion. `frames` is not checked: a PNG cropped in
+    time (with its chunk kept) still decodes right, one column per frame.
     """
     if meta is None:
         return False, None
@@ -90,8 +91,6 @@ def plan_png_decode(meta: dict | None, width: int) -> tuple[bool, tuple[float, f
                          "grayscale _spec.png or the .npy instead")
     problems = [f"{key} {meta[key]}, expected {ours[key]}" for key in STRICT_KEYS
                 if key in meta and not _same(meta[key], ours[key])]
-    if "frames" in meta and not _same(meta["frames"], width):
-        problems.append(f"frames {meta['frames']}, but the image is {width} pixels wide")
     low_row = meta.get("low_row", "bottom")
     if low_row not in LOW_ROWS:
         problems.append(f"low_row {low_row!r}, expected one of {', '.join(LOW_ROWS)}")
