@@ -7,6 +7,7 @@ import sys
 
 from src.cli import OneLineParser, run_script
 from src.settings import DecodeSettings, pick
+from src.video import GRAY
 
 D = DecodeSettings()
 
@@ -35,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--overwrite", action="store_true",
                         help="replace existing wavs in OUT_DIR (by default an existing wav stops the run, nothing "
                              "is written)")
+    parser.add_argument("--video", nargs="?", const=GRAY, default=None, metavar="COLORMAP",
+                        help="also write OUT_DIR/<stem>.mp4: the spectrogram with a playhead moving in time with the "
+                             "decoded sound (H.264 + AAC); grayscale, or --video magma (any matplotlib colour map)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -52,9 +56,11 @@ def main(argv=None) -> int:
     from src.decode import DecodeError, SpectrogramError, collect_spectrograms, decode_files, load_all, one_line
     from src.decode import plan_outputs
     from src.outputs import OutputError
+    from src.video import plan_videos, write_videos
 
     try:
         plan = plan_outputs(collect_spectrograms(args.spec_path), args.out_dir, settings.overwrite)
+        videos = plan_videos([wav for _, wav in plan], settings.overwrite) if settings.video else []
         logmels = load_all(plan)
     except (DecodeError, SpectrogramError, OutputError) as exc:
         print(f"error: {one_line(exc)}", file=sys.stderr)
@@ -74,6 +80,7 @@ def main(argv=None) -> int:
         return 1
 
     written = decode_files(plan, logmels, vocoder, progress=not settings.quiet)
+    written += write_videos(videos, written, logmels, settings.video) if settings.video else []
     for path in written:
         print(path)
     return 0

@@ -16,6 +16,7 @@ from src.cli import OneLineParser, call_reporting_user_errors, run_script
 from src.errors import UserError
 from src.settings import (DTYPES, METHOD_SETTINGS, SCHEDULERS, TTS_CHOICES, VOCODERS, ImprintSettings,
                           JointSettings, field_names, pick)
+from src.video import GRAY
 
 IMPRINT, JOINT = ImprintSettings(), JointSettings()
 DEFAULT_STRENGTH = IMPRINT.strength
@@ -50,6 +51,10 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--tts", choices=TTS_CHOICES, default=IMPRINT.tts,
                    help="offline TTS for --audio_prompt: piper (bundled voice, default) or espeak (needs espeak-ng)")
     g.add_argument("--device", default=None, help="torch device, e.g. cpu or cuda (default: cuda when available)")
+    g.add_argument("--video", nargs="?", const=GRAY, default=None, metavar="COLORMAP",
+                   help="also write <name>.mp4 (and <name>_view<k>.mp4 per view): the spectrogram with a playhead "
+                        "moving in time with the sound, H.264 + AAC; grayscale, or --video magma (any matplotlib "
+                        "colour map)")
 
 
 def add_imprint_args(parser: argparse.ArgumentParser) -> None:

@@ -21,10 +21,14 @@ class DecodeError(UserError, ValueError):
 
 
 def collect_spectrograms(spec_path: str | Path) -> list[Path]:
-    """One spectrogram file, or every .npy/.png directly inside a folder (sorted by name)."""
+    """One spectrogram file, or every .npy/.png directly inside a folder (sorted by name; colour-map PNGs, which say
+    in their conventions chunk that they are for people, are skipped)."""
+    from src.spec_metadata import is_for_people
+
     path = Path(spec_path).expanduser()
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SPEC_SUFFIXES)
+        files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SPEC_SUFFIXES
+                       and not is_for_people(p))
         if not files:
             raise DecodeError(f"no .npy or .png spectrograms in folder {path}")
         return files

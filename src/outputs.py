@@ -8,7 +8,8 @@ A sample `<name>` in `out_dir` has (DESIGN.md names):
     <name>.wav                16 kHz mono PCM-16
     <name>.json               settings + metrics
     <name>_latents.npy        (joint method) final latents
-    <name>_view<k>_img.png / <name>_view<k>.wav   (views) one per view k
+    <name>.mp4                (--video) the spectrogram with a playhead, and the wav as sound (src/video.py)
+    <name>_view<k>_img.png / <name>_view<k>.wav / <name>_view<k>.mp4   (views) one per view k
 
 Usage: paths = sample_paths(out_dir, name, views=2); check_targets(paths, overwrite) BEFORE computing or
 writing anything; then write_* into paths[...].
@@ -32,7 +33,9 @@ BASE_FILES = {
     "json": "{name}.json",
 }
 LATENTS_FILE = "{name}_latents.npy"
+VIDEO_FILE = "{name}.mp4"
 VIEW_FILES = {"view{k}_img": "{name}_view{k}_img.png", "view{k}_wav": "{name}_view{k}.wav"}
+VIEW_VIDEO_FILE = ("view{k}_mp4", "{name}_view{k}.mp4")
 
 
 class OutputError(UserError, ValueError):
@@ -45,14 +48,17 @@ def check_name(name: str) -> str:
     return name
 
 
-def sample_paths(out_dir, name: str, latents: bool = False, views: int = 0) -> dict[str, Path]:
-    """Every file this sample will write, keyed by kind ('img', 'wav', 'json', 'view0_img', ...)."""
+def sample_paths(out_dir, name: str, latents: bool = False, views: int = 0, video: bool = False) -> dict[str, Path]:
+    """Every file this sample will write, keyed by kind ('img', 'wav', 'json', 'view0_img', 'mp4', ...)."""
     out_dir, name = Path(out_dir), check_name(name)
     paths = {key: out_dir / pattern.format(name=name) for key, pattern in BASE_FILES.items()}
     if latents:
         paths["latents"] = out_dir / LATENTS_FILE.format(name=name)
+    if video:
+        paths["mp4"] = out_dir / VIDEO_FILE.format(name=name)
     for k in range(views):
-        for key, pattern in VIEW_FILES.items():
+        view_files = {**VIEW_FILES, **(dict([VIEW_VIDEO_FILE]) if video else {})}
+        for key, pattern in view_files.items():
             paths[key.format(k=k)] = out_dir / pattern.format(name=name, k=k)
     return paths
 
@@ -106,8 +112,9 @@ def prepare(paths: dict[str, Path], overwrite: bool = False) -> dict[str, Path]:
 
 
 # ----------------------------------------------------------------------------------------------- writers
-def save_picture_png(path, picture) -> Path:
-    """Save a [0, 1] grayscale (H, W) or RGB (H, W, 3) / (3, H, W) float array, or uint8, as PNG."""
+def save_picture_png(path, picture, pnginfo=None) -> Path:
+    """Save a [0, 1] grayscale (H, W) or RGB (H, W, 3) / (3, H, W) float array, or uint8, as PNG (text chunks from
+    a PIL PngInfo if given)."""
     from PIL import Image
 
     arr = np.asarray(picture)
@@ -117,18 +124,21 @@ def save_picture_png(path, picture) -> Path:
         arr = arr[..., 0]
     if arr.dtype != np.uint8:
         arr = np.round(np.clip(arr.astype(np.float32), 0.0, 1.0) * 255.0).astype(np.uint8)
-    Image.fromarray(arr).save(str(path))
+    Image.fromarray(arr).save(str(path), pnginfo=pnginfo)
     return Path(path)
 
 
 def save_spec_colormap_png(path, logmel, cmap: str = "magma") -> Path:
-    """The spectrogram image (low frequencies at the bottom) through a matplotlib colormap, same pixel size."""
+    """The spectrogram image (low frequencies at the bottom) through a matplotlib colormap, same pixel size; its
+    text chunk says it is for people, so the decoder refuses it instead of reading colours as levels."""
     from matplotlib import colormaps
 
-    from src.audio.converter import logmel_to_image
+    from src.audio.converter import logmel_to_image, spec_conventions
+    from src.spec_metadata import png_info
 
     img = logmel_to_image(np.asarray(logmel, dtype=np.float32))
-    return save_picture_png(path, colormaps[cmap](img)[..., :3])
+    return save_picture_png(path, colormaps[cmap](img)[..., :3],
+                            pnginfo=png_info(spec_conventions(img.shape[-1], colormap=cmap)))
 
 
 def save_logmel(path, logmel) -> Path:

@@ -17,6 +17,7 @@ from src.errors import SettingsError
 from src.guidance import DEFAULT_AUDIO_MODEL, DEFAULT_IMAGE_MODEL
 from src.sampling.joint import SCHEDULERS, JointLoop  # noqa: F401  (SCHEDULERS: the --scheduler choices)
 from src.sampling.speech_anchor import check_audio_source
+from src.video import check_video_style
 
 VOCODERS = ("auto", "hifigan", "griffinlim")
 DTYPES = ("float32", "float16", "bfloat16")
@@ -56,6 +57,7 @@ class SampleSettings:
     tts: str = "piper"
     image_model: str = DEFAULT_IMAGE_MODEL
     audio_model: str = DEFAULT_AUDIO_MODEL  # also where HiFi-GAN comes from (its vocoder/ folder)
+    video: str | None = None  # None: no <name>.mp4; else "gray" or a matplotlib colour map
 
     method = "sample"
 
@@ -70,6 +72,8 @@ class SampleSettings:
             raise SettingsError("--griffinlim_iters must be >= 1")
         if self.tts not in TTS_CHOICES:
             raise SettingsError(f"--tts {self.tts!r} unknown (choose {', '.join(TTS_CHOICES)})")
+        if self.video is not None:
+            check_video_style(self.video)
 
     def require_inputs(self) -> None:
         """What one sample needs besides valid fields; each method says."""
@@ -207,8 +211,11 @@ class DecodeSettings:
     device: str | None = None
     overwrite: bool = False
     quiet: bool = False
+    video: str | None = None
 
     def __post_init__(self):
+        if self.video is not None:
+            check_video_style(self.video)
         if self.vocoder not in VOCODERS:
             raise SettingsError(f"unknown --vocoder '{self.vocoder}' (choose {', '.join(VOCODERS)})")
         if self.griffinlim_iters < 1:

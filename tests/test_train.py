@@ -218,3 +218,37 @@ def test_two_cpu_processes_with_torchrun(tiny_auffusion_dir, tmp_path):
     step_dir = out / "checkpoints" / "step_2"
     assert (step_dir / "rng_0.pt").is_file() and (step_dir / "rng_1.pt").is_file()
     assert lora.read_lora_info(out)["rank"] == 8
+
+
+def test_model_card_matches_the_run(tiny_auffusion_dir, tmp_path):
+    import yaml
+
+    data = tmp_path / "data"
+    manifest = make_dataset(data)
+    (data / "raw_wav").mkdir()
+    for i, text in enumerate(TEXTS):  # what data/run.sh's TTS step leaves next to each raw wav
+        (data / "raw_wav" / f"{i:06d}.json").write_text(json.dumps({"text": text, "backend": "piper"}))
+    out = tmp_path / "run"
+    assert run(tiny_auffusion_dir, manifest, out, "--steps", 4, "--batch", 2, "--lora_rank", 2, "--lora_alpha", 3,
+               "--validate_every", 4, "--validation_prompts", "hello world", "--save_every", 0) == 0
+    card = (out / "README.md").read_text()
+    _, front, body = card.split("---\n", 2)
+    meta = yaml.safe_load(front)
+    assert meta["base_model"] == str(tiny_auffusion_dir) and meta["license"] == "cc-by-nc-sa-4.0"
+    assert meta["library_name"] == "diffusers" and {"lora", "text-to-audio", "auffusion"} <= set(meta["tags"])
+
+    info = json.loads((out / "lora_info.json").read_text())
+    assert (info["rank"], info["alpha"]) == (2, 3.0)
+    assert f"rank {info['rank']}, alpha {info['alpha']:g}" in body
+    assert all(f"`{t}`" in body for t in info["targets"])
+    losses = read_losses(out)
+    first, last = min(losses), max(losses)
+    assert f"{losses[first]:.6f} at step {first}, {losses[last]:.6f} at step {last}" in body
+    assert f"{len(TEXTS)} clips" in body and "piper (4 clips)" in body and str(manifest) in body
+    with open(out / "validation.csv", newline="") as f:
+        wers = [float(r["wer"]) for r in csv.DictReader(f) if r["wer"]]
+    if wers:  # the built-in recogniser ran
+        assert f"validation WER: {sum(wers) / len(wers):.3f} at step 4" in body
+    else:
+        assert "validation WER: not measured" in body
+    assert "load_lora_weights" in body and "--lora_path" in body

@@ -209,18 +209,40 @@ def vae_output_to_logmel(x):
     return image_to_logmel(((x.float() + 1.0) / 2.0).clamp(0.0, 1.0))
 
 
+def spec_conventions(frames: int, colormap: str | None = None) -> dict:
+    """These conventions as a spectrogram PNG stores them (src/spec_metadata.py); `colormap` marks a picture for
+    people, which is not decodable."""
+    from src.spec_metadata import TOOL, tool_version
+
+    meta = {
+        "sample_rate": SAMPLE_RATE, "n_fft": N_FFT, "hop": HOP_LENGTH, "win": WIN_LENGTH, "window": "hann",
+        "n_mels": N_MELS, "fmin": FMIN, "fmax": FMAX, "mel": "slaney", "log": "natural",
+        "log_range": [LOG_FLOOR, LOG_CEIL], "low_row": "bottom", "frames": int(frames),
+        "decodable": colormap is None, "tool": TOOL, "version": tool_version(),
+    }
+    if colormap is not None:
+        meta["colormap"] = colormap
+    return meta
+
+
 def save_spec_png(path: str | Path, logmel) -> Path:
-    """8-bit grayscale PNG of the spectrogram image (low frequencies at the bottom)."""
+    """8-bit grayscale PNG of the spectrogram image (low frequencies at the bottom), conventions in a text chunk."""
     from PIL import Image
 
+    from src.spec_metadata import png_info
+
     img = logmel_to_image(_to_numpy(logmel).astype(np.float32))
-    Image.fromarray(np.round(img * 255.0).astype(np.uint8), mode="L").save(str(path))
+    pixels = Image.fromarray(np.round(img * 255.0).astype(np.uint8), mode="L")
+    pixels.save(str(path), pnginfo=png_info(spec_conventions(img.shape[-1])))
     return Path(path)
 
 
 def load_spec_png(path: str | Path) -> np.ndarray:
-    """Read a spectrogram PNG back to log-mel (256, T). Refuses images whose height is not 256."""
+    """Read a spectrogram PNG back to log-mel (256, T). Refuses images whose height is not 256, and PNGs whose
+    stored conventions (src/spec_metadata.py) differ in a way no exact conversion undoes."""
     from PIL import Image, UnidentifiedImageError
+
+    from src.spec_metadata import plan_png_decode, read_conventions
 
     path = Path(path)
     if not path.is_file():
@@ -228,12 +250,19 @@ def load_spec_png(path: str | Path) -> np.ndarray:
     try:
         with Image.open(path) as im:
             arr = np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+            meta = read_conventions(im)
+        flip, remap = plan_png_decode(meta, spec_conventions(arr.shape[1]))
     except (UnidentifiedImageError, OSError) as exc:
         raise SpectrogramError(f"not a readable image: {path} ({exc})") from None
+    except ValueError as exc:
+        raise SpectrogramError(f"{path}: {exc}") from None
     if arr.shape[0] != N_MELS or arr.shape[1] < 8:
         raise SpectrogramError(f"{path}: image is {arr.shape[1]}x{arr.shape[0]} (WxH); a spectrogram image is "
                                f"{N_MELS} pixels high (e.g. 1024x{N_MELS})")
-    return image_to_logmel(arr)
+    logmel = image_to_logmel(arr[::-1] if flip else arr)
+    if remap is not None:  # the pixels span another log range: undo ours, apply theirs (exact, linear)
+        logmel = ((logmel - LOG_FLOOR) / (LOG_CEIL - LOG_FLOOR) * (remap[1] - remap[0]) + remap[0]).astype(np.float32)
+    return logmel
 
 
 def validate_logmel(logmel, source: str = "spectrogram") -> np.ndarray:

@@ -21,6 +21,10 @@ def finish_sample(settings, paths: dict, record: dict, logmel, wav, picture=None
     if picture is not None:
         save_picture_png(paths["img"], picture)
     write_spectrogram_files(paths, logmel, wav)
+    if "mp4" in paths:
+        from src.video import write_video
+
+        write_video(paths["mp4"], logmel, wav, settings.video)
     record["files"] = {key: str(path) for key, path in paths.items() if path.exists() or key == "json"}
     if not settings.no_eval:
         from src.evaluation import score

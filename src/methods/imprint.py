@@ -28,7 +28,7 @@ def run(settings, name: str, seed: int) -> dict:
     from src.sampling import imprint
     from src.speech.canvas import load_speech, speech_logmel
 
-    paths = sample_paths(settings.out_dir, name)
+    paths = sample_paths(settings.out_dir, name, video=settings.video is not None)
     check_targets(paths, settings.overwrite)
     picture, image_label = resolve_picture(settings, seed)
     text = settings.audio_prompt if settings.audio_prompt is not None else (DEMO_SENTENCE if settings.demo else None)

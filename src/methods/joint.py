@@ -44,7 +44,8 @@ def run(settings, name: str, seed: int) -> dict:
     from src.sampling.speech_anchor import build_speech_anchor
 
     views = view_settings(settings)
-    paths = sample_paths(settings.out_dir, name, latents=settings.save_latents, views=count_view_files(views))
+    paths = sample_paths(settings.out_dir, name, latents=settings.save_latents, views=count_view_files(views),
+                         video=settings.video is not None)
     check_targets(paths, settings.overwrite)
     image_model, audio_model = load_models(settings.image_model, settings.audio_model, settings.device,
                                            settings.dtype, settings.lora_path, settings.lora_scale)
@@ -82,7 +83,7 @@ def run(settings, name: str, seed: int) -> dict:
         "sampling_seconds": round(sampling_s, 3),
     }
     record["settings"].update(sample_mode(views, anchor))
-    write_view_files(paths, rendered_views)
+    write_view_files(paths, rendered_views, video_style=settings.video)
     if audio_model.lora_info:
         record["lora"] = {k: v for k, v in audio_model.lora_info.items() if k != "phoneme_adapter_config"}
     return finish_sample(settings, paths, record, logmel, wav, picture)

@@ -44,13 +44,17 @@ def render_views(setup: dict | None, picture, latents, audio_model, vocoder) -> 
     return rendered
 
 
-def write_view_files(paths: dict, rendered: list[tuple]) -> None:
+def write_view_files(paths: dict, rendered: list[tuple], video_style: str | None = None) -> None:
     from src.audio.converter import save_wav
     from src.outputs import save_picture_png
 
     for k, (seen_picture, wav) in enumerate(rendered):
         save_picture_png(paths[f"view{k}_img"], seen_picture)
         save_wav(paths[f"view{k}_wav"], wav)
+        if f"view{k}_mp4" in paths:
+            from src.video import write_wav_video
+
+            write_wav_video(paths[f"view{k}_mp4"], wav, video_style)
 
 
 def sample_mode(setup: dict | None, anchor=None) -> dict:

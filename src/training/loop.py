@@ -242,6 +242,9 @@ def train(cfg: TrainConfig) -> dict:
     if main:
         export_lora(out_dir, accelerator.unwrap_model(unet), adapter and accelerator.unwrap_model(adapter), step)
         log.plot()
+        from src.training.model_card import write_model_card
+
+        write_model_card(out_dir, cfg, rows)
     accelerator.end_training()
     return dict(out_dir=str(out_dir), start_step=start_step, steps=step, losses=losses,
                 steps_per_s=(step - start_step) / elapsed if elapsed > 0 else float("nan"),
