@@ -3,6 +3,7 @@
 
     python evaluate.py out/demo            # -> out/demo/metrics.csv + a summary table
     python evaluate.py out/demo --plot     # also out/demo/wer_vs_r.png
+    python evaluate.py out/demo --html     # also out/demo/index.html, a gallery sortable by each metric
 
 A sample is a <name>.wav; its words come from <name>.json's audio_prompt (or --text), its picture from
 <name>_img.png (or the json's image path). Samples without words get no WER; without a picture, no r.
@@ -23,9 +24,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out_dir", help="folder holding <name>.wav (+ <name>.json, <name>_img.png) files")
     p.add_argument("--csv", default=None, help="where to write the table (default OUT_DIR/metrics.csv)")
     p.add_argument("--plot", action="store_true", help="also draw WER vs r as OUT_DIR/wer_vs_r.png (matplotlib)")
+    p.add_argument("--html", action="store_true",
+                   help="also write OUT_DIR/index.html: picture, spectrogram, sound, video, heard words and metrics "
+                        "of every sample, sortable by each metric; opens from the file system")
     p.add_argument("--text", default=None, help="reference words for samples whose json has no audio_prompt")
     p.add_argument("--no_pocketsphinx", action="store_true", help="skip the second recogniser (faster)")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing metrics.csv / wer_vs_r.png")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing metrics.csv / wer_vs_r.png / index.html")
     return p
 
 
@@ -115,7 +119,8 @@ def main(argv=None) -> int:
         parser.exit(2, f"error: {out_dir} is not a folder\n")
     csv_path = Path(args.csv) if args.csv else out_dir / "metrics.csv"
     plot_path = out_dir / "wer_vs_r.png"
-    targets = [csv_path] + ([plot_path] if args.plot else [])
+    html_path = out_dir / "index.html"
+    targets = [csv_path] + ([plot_path] if args.plot else []) + ([html_path] if args.html else [])
     existing = [p for p in targets if p.exists()]
     if existing and not args.overwrite:
         parser.exit(1, f"error: {existing[0]} already exists; pass --overwrite to replace it\n")
@@ -136,6 +141,10 @@ def main(argv=None) -> int:
     if args.plot:
         plot_wer_vs_r(plot_path, rows)
         print(f"wrote {plot_path}")
+    if args.html:
+        from src.gallery import write_gallery
+
+        print(f"wrote {write_gallery(out_dir, rows, html_path)}")
     return 0
 
 
