@@ -132,7 +132,7 @@ def build_app(out_root: Path, seed: int = 0):
         gr.Markdown("# Images that speak\nA picture and some words become one spectrogram: look at it, play it.")
         with gr.Row():
             with gr.Column():
-                picture = gr.Image(label="Picture", type="filepath", sources=["upload", "clipboard"],
+                picture = gr.Image(label="Picture", type="filepath", sources=["upload", "clipboard"], height=220,
                                    elem_id="picture")
                 words = gr.Textbox(label="Words to say (with a voice: the words it says)", elem_id="words",
                                    placeholder="The cat sat by the window.")
