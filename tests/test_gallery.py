@@ -73,6 +73,9 @@ def test_gallery_page_loads_its_media_and_sorts_by_each_metric(scored_folder, br
         "return a.every(x => x.readyState >= 1) ? a.map(x => x.duration) : null"))
     assert durations == [pytest.approx(10.24, abs=0.01)] * 3
     assert not driver.find_elements("css selector", "video")  # no <name>.mp4 in this folder
+    links = driver.execute_script("return Array.from(document.querySelectorAll('[src], [href]'))"
+                                  ".map(e => e.getAttribute('src') || e.getAttribute('href'))")
+    assert len(links) == 9 and not [u for u in links if ":" in u or u.startswith("/")], links  # relative only
 
     rows = {row["name"]: row for row in cells(driver)}
     assert set(rows) == {"cat", "flipped", "words <b>&"}  # names and words are text, not markup
