@@ -45,8 +45,13 @@ def main(argv=None) -> int:
     out_root = out_root or Path(tempfile.mkdtemp(prefix="images-that-speak-"))
     app, theme = build_app(out_root, seed=args.seed)
     print(f"samples go to {out_root}", flush=True)
-    app.queue().launch(server_name="127.0.0.1", server_port=args.port, share=args.share, theme=theme,
-                       allowed_paths=[str(out_root)], show_error=True)
+    try:
+        app.queue().launch(server_name="127.0.0.1", server_port=args.port, share=args.share, theme=theme,
+                           allowed_paths=[str(out_root)], show_error=True)
+    except OSError as exc:  # the port is taken (Gradio: "Cannot find empty port ...")
+        print(f"error: cannot listen on 127.0.0.1:{args.port} ({str(exc).split('. ')[0]}); pick another --port",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -27,13 +27,14 @@ def make_sample(picture_path, words, voice_path=None, strength=None, out_dir="."
     """(record written to <name>.json, {kind: Path} of the files written) for one request.
 
     The ONE call into the generator: the CLI's parser and checks build the arguments, `generate_sample` runs them.
-    When the method layer lands this becomes `src.methods.<method>.run(settings, name, seed)`.
+    With the method layer this becomes: an ImprintSettings / JointSettings built from the same values, its
+    require_inputs(), then src.methods.generate_sample(settings, name, seed); nothing else in the app changes.
     """
     import imprint_joint_denoise as cli
     from src.generation import generate_sample
 
     argv = ["--method", method, "--out_dir", str(out_dir), "--name", SAMPLE_NAME, "--seed", str(seed)]
-    argv += ["--strength", str(cli.DEFAULT_STRENGTH if strength is None else strength)]
+    argv += ["--strength", str(strength)] if strength is not None and method == "imprint" else []
     argv += ["--image", str(picture_path)] if picture_path else []
     argv += ["--image_prompt", image_prompt] if image_prompt else []
     argv += ["--audio_prompt", words] if words else []
@@ -51,6 +52,13 @@ def make_sample(picture_path, words, voice_path=None, strength=None, out_dir="."
     cli.validate_args(parser, args)
     record = generate_sample(args, SAMPLE_NAME, seed)
     return record, {kind: Path(path) for kind, path in record.get("files", {}).items() if Path(path).is_file()}
+
+
+def default_strength() -> float:
+    """The CLI's --strength default, read from its parser so it is stated once."""
+    import imprint_joint_denoise as cli
+
+    return cli.build_parser().get_default("strength")
 
 
 def joint_unavailable_reason() -> str | None:
@@ -110,8 +118,6 @@ def build_app(out_root: Path, seed: int = 0):
     """The Gradio Blocks: the page (button `generate`) and the `imprint` API endpoint."""
     import gradio as gr
 
-    import imprint_joint_denoise as cli
-
     joint_off = joint_unavailable_reason()
     theme = gr.themes.Default(font=FONTS[0], font_mono=FONTS[1])
 
@@ -138,7 +144,7 @@ def build_app(out_root: Path, seed: int = 0):
                                    placeholder="The cat sat by the window.")
                 voice = gr.Audio(label="Or your own voice (at most 10.24 s)", sources=["microphone", "upload"],
                                  type="filepath", elem_id="voice")
-                strength = gr.Slider(0.0, 1.0, value=cli.DEFAULT_STRENGTH, step=0.05, elem_id="strength",
+                strength = gr.Slider(0.0, 1.0, value=default_strength(), step=0.05, elem_id="strength",
                                      label="Strength: higher gives clearer speech and a fainter picture")
                 extra = []
                 if joint_off:
@@ -161,7 +167,7 @@ def build_app(out_root: Path, seed: int = 0):
                      [spec, shown, sound, heard, scores, video, files], api_name="generate")
         with gr.Row(visible=False):  # the `imprint` endpoint: a picture file as it is, so bad files reach our checks
             api_picture, api_words = gr.File(type="filepath"), gr.Textbox()
-            api_strength = gr.Slider(0.0, 1.0, value=cli.DEFAULT_STRENGTH)
+            api_strength = gr.Slider(0.0, 1.0, value=default_strength())
             api_wav, api_json = gr.File(), gr.JSON()
             gr.Button().click(imprint_api, [api_picture, api_words, api_strength], [api_wav, api_json],
                               api_name="imprint")

@@ -129,3 +129,42 @@ def test_page_renders_its_controls_and_makes_a_sample_in_chromium(server, browse
     assert wait.until(lambda d: d.execute_script(
         "var i = document.querySelector('#spec img'); return i && i.complete && i.naturalWidth"))  == 1024
     assert "WER" in driver.find_element(By.TAG_NAME, "body").text
+    fetched = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name)")
+    assert fetched and all(url.startswith(server[0]) for url in fetched), fetched  # nothing from the internet
+
+
+def test_a_recorded_voice_goes_through_the_page_endpoint(client, tmp_path):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+    from skimage import data
+
+    from src.audio import converter as C
+    from src.speech.tts import synthesize
+
+    picture, voice = tmp_path / "coffee.png", tmp_path / "voice.wav"
+    Image.fromarray(data.coffee()).save(picture)
+    C.save_wav(voice, synthesize(SENTENCE))
+    spec, shown, sound, heard, scores, video, files = client.predict(
+        handle_file(str(picture)), SENTENCE, handle_file(str(voice)), 0.5, api_name="/generate")
+    assert Image.open(spec).size == (1024, 256) and Image.open(shown).size == (1024, 256)
+    assert "WER" in scores and "river" in heard.lower()
+    written_video = video.get("value") if isinstance(video, dict) else video  # a visibility update or a path
+    assert sorted(Path(f["path"] if isinstance(f, dict) else f).name for f in files) == sorted(
+        ["sample_img.png", "sample_spec.png", "sample_spec_colormap.png", "sample.npy", "sample.wav", "sample.json"]
+        + (["sample.mp4"] if written_video else []))
+    with pytest.raises(AppError, match="type the words it says"):
+        client.predict(handle_file(str(picture)), "", handle_file(str(voice)), 0.5, api_name="/generate")
+
+
+def test_a_taken_port_is_one_error_line_and_help_names_every_flag(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = subprocess.run([sys.executable, str(ROOT / "app.py"), "--port", str(port), "--out_dir", str(tmp_path)],
+                              capture_output=True, text=True, cwd=ROOT, env={**os.environ, **QUIET}, timeout=600)
+    assert proc.returncode == 1 and proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert f"127.0.0.1:{port}" in proc.stderr
+    help_text = subprocess.run([sys.executable, str(ROOT / "app.py"), "--help"], capture_output=True, text=True,
+                               cwd=ROOT, timeout=600).stdout
+    assert all(flag in help_text for flag in ("--port", "--out_dir", "--seed", "--share", "7860", "127.0.0.1"))
