@@ -3,6 +3,7 @@
 
     python evaluate.py out/demo            # -> out/demo/metrics.csv + a summary table
     python evaluate.py out/demo --plot     # also out/demo/wer_vs_r.png (from metrics.csv when it already exists)
+    python evaluate.py out/demo --html     # also out/demo/index.html, a gallery sortable by each metric
 
 A sample is a <name>.wav; its words come from <name>.json's audio_prompt (a view wav <name>_view<k>.wav uses
 <name>.json) or --text, its picture from <name>_img.png (or the json's image path). Samples without words get no WER
@@ -31,11 +32,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", action="store_true",
                    help="also draw WER vs r as OUT_DIR/wer_vs_r.png; when the table already exists (and no "
                         "--overwrite), only the plot is drawn, from that table")
+    p.add_argument("--html", action="store_true",
+                   help="also write OUT_DIR/index.html: picture, spectrogram, sound, video, heard words and metrics "
+                        "of every sample, sortable by each metric; opens from the file system (from the existing "
+                        "table, like --plot)")
     p.add_argument("--text", default=None,
                    help="reference words for samples whose json has no audio_prompt (without words a sample gets no "
                         "WER, and one notice names such samples)")
     p.add_argument("--no_pocketsphinx", action="store_true", help="skip the second recogniser (faster)")
-    p.add_argument("--overwrite", action="store_true", help="score again and replace metrics.csv / wer_vs_r.png")
+    p.add_argument("--overwrite", action="store_true",
+                   help="score again and replace metrics.csv / wer_vs_r.png / index.html")
     return p
 
 
@@ -136,27 +142,28 @@ def main(argv=None) -> int:
         parser.exit(2, f"error: {out_dir} is not a folder\n")
     csv_path = Path(args.csv) if args.csv else out_dir / "metrics.csv"
     plot_path = out_dir / "wer_vs_r.png"
-    targets = [csv_path] + ([plot_path] if args.plot else [])
+    html_path = out_dir / "index.html"
+    drawings = ([plot_path] if args.plot else []) + ([html_path] if args.html else [])
+    targets = [csv_path] + drawings
     from src.outputs import OutputError, check_writable
 
     try:
         check_writable(csv_path.parent)
     except OutputError as exc:
         parser.exit(1, f"error: {exc}\n")
-    if args.plot and csv_path.is_file() and not args.overwrite:
-        targets = [plot_path]  # the README's order: score, then plot the same table (--overwrite scores again)
+    if drawings and csv_path.is_file() and not args.overwrite:
+        targets = drawings  # the README's order: score, then draw from the same table (--overwrite scores again)
     existing = [p for p in targets if p.exists()]
     if existing and not args.overwrite:
         parser.exit(1, f"error: {existing[0]} already exists; pass --overwrite to replace it\n")
-    if targets == [plot_path]:
+    if targets == drawings:
         try:
             rows = read_csv(csv_path)
         except (ValueError, KeyError, UnicodeDecodeError) as exc:
             parser.exit(1, f"error: {csv_path} is not a table evaluate.py wrote ({exc}); pass --overwrite to score "
                            "again\n")
         print(format_table(rows))
-        plot_wer_vs_r(plot_path, rows)
-        print(f"wrote {plot_path} from {csv_path}")
+        write_drawings(args, out_dir, rows, plot_path, html_path, source=csv_path)
         return 0
     samples = find_samples(out_dir, args.text)
     if not samples:
@@ -180,10 +187,20 @@ def main(argv=None) -> int:
     write_csv(csv_path, rows)
     print(format_table(rows))
     print(f"wrote {csv_path}")
+    write_drawings(args, out_dir, rows, plot_path, html_path)
+    return 0
+
+
+def write_drawings(args, out_dir: Path, rows: list[dict], plot_path: Path, html_path: Path, source=None) -> None:
+    """The plot and the gallery page the flags ask for, from the scored rows (read from `source` if given)."""
+    origin = f" from {source}" if source else ""
     if args.plot:
         plot_wer_vs_r(plot_path, rows)
-        print(f"wrote {plot_path}")
-    return 0
+        print(f"wrote {plot_path}{origin}")
+    if args.html:
+        from src.gallery import write_gallery
+
+        print(f"wrote {write_gallery(out_dir, rows, html_path)}{origin}")
 
 
 if __name__ == "__main__":

@@ -81,9 +81,9 @@ def test_no_namespace_below_the_scripts():
 
 # The README's rooms, top to bottom: a module may import its own room, the rooms below it, and the rooms beside it on
 # the same row that the row lists after it (decode -> video -> outputs, device -> errors).
-ROOMS = [["src.cli"], ["src.batch"], ["src.methods"], ["src.settings"], ["src.training", "src.dataset"],
+ROOMS = [["src.cli", "src.webapp"], ["src.batch"], ["src.methods"], ["src.settings"], ["src.training", "src.dataset"],
          ["src.sampling"], ["src.guidance"], ["src.transformation"], ["src.evaluation"],
-         ["src.lora", "src.decode", "src.video", "src.outputs"], ["src.speech", "src.picture"], ["src.audio"],
+         ["src.gallery", "src.lora", "src.decode", "src.video", "src.outputs"], ["src.speech", "src.picture"], ["src.audio"],
          ["src.device", "src.spec_metadata", "src.errors"]]
 
 
