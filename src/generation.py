@@ -90,13 +90,15 @@ def generate_picture_with_sd(args, seed: int) -> np.ndarray:
     """A 256x1024 picture from Stable Diffusion (the joint method's wrapper); a clear error without weights."""
     from src.guidance.base import ModelUnavailable
     from src.guidance.stable_diffusion import generate_image
+    from src.hub import describe_failure
 
     try:
         image = generate_image(" ".join(args.image_prompt), height=256, width=1024, seed=seed, device=args.device,
                          model=getattr(args, "image_model", None))
     except (ModelUnavailable, OSError) as exc:
         raise GenerationError(f"--image_prompt without --image needs Stable Diffusion weights, which are not "
-                              f"available here ({str(exc)[:120]}); pass a picture with --image PICTURE") from None
+                              f"available here ({describe_failure(exc, 120)}); pass a picture with --image PICTURE, or download them "
+                              f"(python huggingface_login.py first for gated weights)") from None
     from src.picture import load_picture
 
     return load_picture(image)

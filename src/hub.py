@@ -59,3 +59,13 @@ def prepare_load(model: str) -> bool:
     except Exception:
         pass
     return True
+
+
+def describe_failure(exc: BaseException, limit: int = 160) -> str:
+    """The first line of an exception's message, shortened at a word boundary (never mid-word), or its type name."""
+    text = str(exc).strip().splitlines()[0].strip() if str(exc).strip() else ""
+    if not text:
+        return type(exc).__name__
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:'\"(") + " ..."
+    return text

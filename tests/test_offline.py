@@ -67,3 +67,30 @@ def test_decode_hifigan_is_one_error_line(tmp_path, silent_endpoint):
     assert len(lines) == 1 and lines[0].startswith("error:") or ": error:" in lines[0], result.stderr
     assert "huggingface_login.py" in lines[0] and "griffinlim" in lines[0]
     assert not (tmp_path / "o" / "s.wav").exists()
+
+
+def assert_one_error_line(result, *fragments):
+    assert result.returncode != 0
+    assert_no_retry_spam(result)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:"), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+@pytest.mark.parametrize("method", ["joint", "imprint"])
+def test_generation_wanting_weights_is_one_error_line(tmp_path, silent_endpoint, method):
+    result = run_script(tmp_path, silent_endpoint, "imprint_joint_denoise.py", "--method", method,
+                        "--image_prompt", "a castle", "--audio_prompt", "hello world", "--out_dir", tmp_path / "o",
+                        "--image_model", "someone/not-a-folder", "--audio_model", "someone/not-a-folder2",
+                        "--no_eval")
+    assert_one_error_line(result, "huggingface_login.py", "--image" if method == "imprint" else "--method imprint")
+
+
+def test_training_wanting_weights_is_one_error_line(tmp_path, silent_endpoint):
+    from tests.test_train import make_dataset
+
+    manifest = make_dataset(tmp_path / "data")
+    result = run_script(tmp_path, silent_endpoint, "train_auffusion.py", "--pretrained_model", "someone/not-a-folder",
+                        "--manifest", manifest, "--out_dir", tmp_path / "run", "--steps", 1, "--validate_every", 0)
+    assert_one_error_line(result, "huggingface_login.py")

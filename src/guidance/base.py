@@ -48,10 +48,11 @@ def resolve_dtype(dtype: str | None, device):
 
 
 def _load_component(loader, model: str, subfolder: str, **kwargs):
+    from src.hub import describe_failure, prepare_load; prepare_load(model)  # noqa: E702  offline in seconds
     try:
         return loader.from_pretrained(model, subfolder=subfolder, **kwargs)
     except Exception as exc:  # offline/not cached/unknown id/missing folder: all mean "not available here"
-        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        reason = describe_failure(exc)
         raise ModelUnavailable(
             f"weights for '{model}' ({subfolder}) could not be loaded ({reason}); download them with network "
             f"access (run python huggingface_login.py first if the model needs a login), pass a local folder in "

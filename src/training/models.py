@@ -37,6 +37,7 @@ def load_parts(model: str) -> Parts:
     from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTokenizer
 
+    from src.hub import OFFLINE_HINT, describe_failure, prepare_load; prepare_load(model)  # noqa: E702
     try:
         return Parts(
             tokenizer=CLIPTokenizer.from_pretrained(model, subfolder="tokenizer"),
@@ -46,8 +47,7 @@ def load_parts(model: str) -> Parts:
             noise_scheduler=DDPMScheduler.from_pretrained(model, subfolder="scheduler"),
         )
     except (OSError, ValueError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise TrainingInputError(f"cannot load --pretrained_model {model}: {first_line}") from None
+        raise TrainingInputError(f"cannot load --pretrained_model {model}: {describe_failure(exc)}; {OFFLINE_HINT}") from None
 
 
 def module_matches_target(module_name: str, target: str) -> bool:
