@@ -16,10 +16,11 @@ def make_test_signal(n_samples: int, seed: int = 0) -> np.ndarray:
     return (chirp + noise).astype(np.float32)
 
 
-def librosa_logmel(wav: np.ndarray) -> np.ndarray:
-    """Auffusion's log-mel written independently with librosa (float64)."""
+def librosa_logmel(wav: np.ndarray, eps: float = 1e-9) -> np.ndarray:
+    """Auffusion's log-mel written independently with librosa (float64): |X| = sqrt(re^2 + im^2 + eps)."""
     padded = np.pad(wav.astype(np.float64), C.PAD, mode="reflect")
-    mag = np.abs(librosa.stft(padded, n_fft=2048, hop_length=160, win_length=1024, window="hann", center=False))
+    stft = librosa.stft(padded, n_fft=2048, hop_length=160, win_length=1024, window="hann", center=False)
+    mag = np.sqrt(stft.real**2 + stft.imag**2 + eps)
     filters = librosa.filters.mel(sr=16000, n_fft=2048, n_mels=256, fmin=0.0, fmax=8000.0, dtype=np.float64)
     return np.log(np.maximum(filters @ mag, 1e-5))
 
@@ -36,6 +37,17 @@ def test_wav_to_logmel_matches_librosa():
     assert ours.shape == (256, 300) == ref.shape
     assert ours.dtype == np.float32
     np.testing.assert_allclose(ours, ref, atol=2e-3)
+
+
+def test_quiet_cells_follow_auffusions_epsilon_under_the_square_root():
+    """A quiet signal: the epsilon decides the top bands; ours equals the formula, abs() would not."""
+    t = np.arange(160 * 200) / C.SAMPLE_RATE
+    wav = (1e-3 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
+    ours = C.wav_to_logmel(wav).astype(np.float64)
+    with_eps = librosa_logmel(wav)
+    without_eps = librosa_logmel(wav, eps=0.0)
+    np.testing.assert_allclose(ours, with_eps, atol=5e-5)  # float32 round-off of a float64 reference
+    assert np.max(np.abs(ours - without_eps)) > 0.05  # abs() is 1000x further off than the tolerance
 
 
 def test_ten_seconds_is_1024_frames():

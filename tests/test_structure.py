@@ -84,7 +84,7 @@ def test_no_namespace_below_the_scripts():
 ROOMS = [["src.cli", "src.webapp"], ["src.batch"], ["src.methods"], ["src.settings"], ["src.training", "src.dataset"],
          ["src.sampling"], ["src.guidance"], ["src.transformation"], ["src.evaluation"],
          ["src.gallery", "src.lora", "src.decode", "src.video", "src.outputs"], ["src.speech", "src.picture"], ["src.audio"],
-         ["src.device", "src.spec_metadata", "src.errors"]]
+         ["src.device", "src.hub", "src.spec_metadata", "src.errors"]]
 
 
 def room_of(module: str) -> tuple[int, int] | None:

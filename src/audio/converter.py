@@ -5,7 +5,7 @@ so the spectrogram a model is trained on is the one the vocoder expects.
 
 Conventions (see README / shared METRICS):
   16 kHz mono; reflect-pad (n_fft - hop) / 2 each side; STFT n_fft 2048, hop 160, win 1024, Hann, center False;
-  magnitude (power 1); 256 librosa mel bands 0-8000 Hz; natural log of max(mel, 1e-5).
+  magnitude sqrt(re^2 + im^2 + 1e-9) (power 1); 256 librosa mel bands 0-8000 Hz; natural log of max(mel, 1e-5).
   A log-mel array is float32 (256, T) with row 0 = lowest band. 1024 frames = 163 840 samples = 10.24 s.
   A spectrogram image maps log-mel to [0, 1] by (S - ln 1e-5) / (ln 200 - ln 1e-5) and puts low frequencies
   at the BOTTOM row (image row 0 = highest band). The VAE sees 3 identical channels scaled to [-1, 1].
@@ -35,6 +35,7 @@ LOG_CEIL = math.log(MAX_VALUE)  # 5.2983
 N_FRAMES = 1024
 N_SAMPLES = N_FRAMES * HOP_LENGTH  # 163 840 = 10.24 s
 PAD = (N_FFT - HOP_LENGTH) // 2  # 944
+MAG_EPS = 1e-9  # |STFT| = sqrt(re^2 + im^2 + MAG_EPS), as Auffusion's converter.py (abs() differs by 0.2 nats in quiet cells)
 
 
 class SpectrogramError(UserError, ValueError):
@@ -143,14 +144,15 @@ def _to_numpy(x) -> np.ndarray:
 
 
 def stft_magnitude(wav):
-    """|STFT| with Auffusion's framing, torch (..., L) -> (..., 1025, T)."""
+    """sqrt(re^2 + im^2 + MAG_EPS) of the STFT with Auffusion's framing, torch (..., L) -> (..., 1025, T)."""
     import torch
 
     x = wav.reshape(-1, wav.shape[-1]).unsqueeze(1)
     x = torch.nn.functional.pad(x, (PAD, PAD), mode="reflect").squeeze(1)
     window = torch.hann_window(WIN_LENGTH, device=x.device, dtype=x.dtype)
     spec = torch.stft(x, N_FFT, hop_length=HOP_LENGTH, win_length=WIN_LENGTH, window=window,
-                      center=False, return_complex=True).abs()
+                      center=False, return_complex=True)
+    spec = torch.sqrt(spec.real.pow(2) + spec.imag.pow(2) + MAG_EPS)
     return spec.reshape(*wav.shape[:-1], *spec.shape[-2:])
 
 

@@ -112,8 +112,10 @@ def resolve_model_file(model: str, filename: str, subfolder: str) -> Path:
         return path
     from huggingface_hub import hf_hub_download
 
+    from src.hub import prepare_load
+
     try:
-        return Path(hf_hub_download(model, filename, subfolder=subfolder))
+        return Path(hf_hub_download(model, filename, subfolder=subfolder, local_files_only=prepare_load(model)))
     except Exception as exc:  # offline, not cached, gated, or unknown repo: all mean "not available here"
         raise VocoderUnavailable(
             f"HiFi-GAN weights for '{model}' ({subfolder}/{filename}) are not available "

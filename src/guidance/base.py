@@ -19,10 +19,12 @@ class ModelUnavailable(UserError, RuntimeError):
 
 
 def _load_component(loader, model: str, subfolder: str, **kwargs):
+    from src.hub import describe_failure
+
     try:
         return loader.from_pretrained(model, subfolder=subfolder, **kwargs)
     except Exception as exc:  # offline/not cached/unknown id/missing folder: all mean "not available here"
-        reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        reason = describe_failure(exc)
         raise ModelUnavailable(
             f"weights for '{model}' ({subfolder}) could not be loaded ({reason}); download them with network "
             f"access (run python huggingface_login.py first if the model needs a login), pass a local folder in "
@@ -45,6 +47,9 @@ def load_components(model: str, dtype=None) -> dict:
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from transformers import CLIPTextModel, CLIPTokenizer
 
+    from src.hub import prepare_load
+
+    prepare_load(model)  # one quick probe of the hub: offline in seconds instead of minutes of retries
     text_precision = {} if dtype is None else {"dtype": dtype}  # transformers' keyword; diffusers' is torch_dtype
     precision = {} if dtype is None else {"torch_dtype": dtype}
     return {

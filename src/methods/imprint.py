@@ -93,5 +93,8 @@ def generate_picture_with_sd(settings, seed: int) -> np.ndarray:
         return generate_image(settings.image_prompt_text, height=256, width=1024, seed=seed, device=settings.device,
                               model=settings.image_model)
     except (ModelUnavailable, OSError) as exc:
+        from src.hub import describe_failure
+
         raise GenerationError(f"--image_prompt without --image needs Stable Diffusion weights, which are not "
-                              f"available here ({str(exc)[:120]}); pass a picture with --image PICTURE") from None
+                              f"available here ({describe_failure(exc, 120)}); pass a picture with --image PICTURE, "
+                              "or download them (python huggingface_login.py first for gated weights)") from None
