@@ -1,0 +1,48 @@
+#!/usr/bin/env python
+"""One imprint sample, whole process, with the built-in listening check against the same sample with --no_eval, in
+the same run (interleaved, median of --repeats). Also a bare `import torch` process: the floor under both.
+
+    python benchmarks/bench_imprint_cost.py --repeats 5
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def seconds(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs of each command (default 5)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as out:
+        sample = [sys.executable, "imprint_joint_denoise.py", "--demo", "--out_dir", out, "--overwrite"]
+        commands = {"with the check": sample, "--no_eval (baseline)": sample + ["--no_eval"],
+                    "import torch": [sys.executable, "-c", "import torch"]}
+        for command in commands.values():  # warm the file cache once
+            seconds(command)
+        times = {name: [] for name in commands}
+        for _ in range(args.repeats):
+            for name, command in commands.items():
+                times[name].append(seconds(command))
+    for name, values in times.items():
+        print(f"{name:<22} median {statistics.median(values):5.2f} s  (min {min(values):.2f}, max {max(values):.2f})")
+    ratios = [a / b for a, b in zip(times["with the check"], times["--no_eval (baseline)"])]
+    print(f"with the check / --no_eval: median ratio {statistics.median(ratios):.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
