@@ -36,8 +36,9 @@ def make_logmel(method: str, speech, picture, words: str):
     """The log-mel a baseline method makes (the default goes through the real method instead)."""
     from src.audio.converter import LOG_FLOOR
     from src.sampling import imprint
+    from src.settings import ImprintSettings
 
-    recipe = imprint.recipe_for(0.5)
+    recipe = imprint.recipe_for(ImprintSettings().strength)
     placed, _ = imprint.place_speech(speech, picture, recipe)
     if method == "open loop":
         return imprint.combine(placed, picture, recipe=recipe)

@@ -47,20 +47,20 @@ class Recipe:
        above what surrounds it, instead of far above dark areas: few pixels change, so r stays high.
     """
 
+    margin: float  # margin and duck come from --strength through recipe_for, the one place that maps it
+    duck: float
     top: float = 0.0
     depth: float = 11.5
     speech_floor: float = -3.0
-    margin: float = 3.0
     follow: float = 0.7
     neighbourhood: int = 9
     blur: float = 12.0
-    duck: float = 3.0
     duck_floor: float = -3.0
     soften: float = 2.0
 
 
 def recipe_for(strength: float) -> Recipe:
-    """--strength 0..1 -> Recipe: margin and duck both 1 + 4 x strength (0.5 -> 3 nats, the measured default)."""
+    """--strength 0..1 -> Recipe: margin and duck both 1 + 4 x strength (the default 0.5, src/settings.py -> 3 nats)."""
     strength = float(np.clip(strength, 0.0, 1.0))
     return Recipe(margin=1.0 + 4.0 * strength, duck=1.0 + 4.0 * strength)
 
@@ -90,11 +90,10 @@ def soften_near_speech(pic: np.ndarray, near_speech: np.ndarray, sigma: float) -
     return pic * (1.0 - weight) + gaussian_filter(pic, sigma) * weight
 
 
-def combine(speech: np.ndarray, picture: np.ndarray, strength: float = 0.5, recipe: Recipe | None = None) -> np.ndarray:
+def combine(speech: np.ndarray, picture: np.ndarray, recipe: Recipe) -> np.ndarray:
     """One (256, 1024) log-mel that looks like `picture` and sounds like `speech` (a (256, 1024) log-mel)."""
     from scipy.ndimage import gaussian_filter, maximum_filter
 
-    recipe = recipe or recipe_for(strength)
     pic = picture_logmel(picture, recipe)
     brightness = gaussian_filter(maximum_filter(pic, size=recipe.neighbourhood), recipe.blur, mode="nearest")
     near_speech = maximum_filter((speech > recipe.duck_floor).astype(np.float32), size=3)
