@@ -69,10 +69,11 @@ def main(argv=None) -> int:
     from src.audio.vocoders import VocoderUnavailable, load_vocoder
     from src.device import resolve_device
 
-    try:
-        vocoder = load_vocoder(settings.vocoder, model=settings.audio_model, device=resolve_device(settings.device),
+    try:  # Griffin-Lim runs in numpy: torch is imported only for HiFi-GAN or to check a --device given
+        device = resolve_device(settings.device) if settings.device else None
+        vocoder = load_vocoder(settings.vocoder, model=settings.audio_model, device=device,
                                griffinlim_iters=settings.griffinlim_iters)
-    except ValueError as exc:
+    except ValueError as exc:  # DeviceError is one
         print(f"error: {one_line(exc)}", file=sys.stderr)
         return 2
     except VocoderUnavailable as exc:

@@ -13,3 +13,7 @@ def is_user_error(exc: BaseException) -> bool:
 
 class SettingsError(UserError, ValueError):
     """A setting that cannot be used (checked before any work); the message is one user-facing line naming the flag."""
+
+
+class VocoderUnavailable(UserError, RuntimeError):
+    """HiFi-GAN weights that cannot be found or loaded; the message is one user-facing line."""

@@ -141,3 +141,21 @@ def test_help_explains_every_flag(tmp_path):
     for flag in ("--spec_path", "--out_dir", "--vocoder", "--griffinlim_iters", "--audio_model", "--device",
                  "--overwrite", "auto", "hifigan", "griffinlim"):
         assert flag in result.stdout
+
+
+def test_griffinlim_decoding_never_imports_torch(tmp_path, speech_logmel):
+    """Decoding with Griffin-Lim is mostly start-up: `import torch` alone costs more than the 32 numpy iterations,
+    so the weight-free path must not import it (benchmarks/bench_griffinlim.py prints what that buys)."""
+    np.save(tmp_path / "speech.npy", speech_logmel)
+    probe = ("import runpy, sys\n"
+             f"sys.argv = [{str(SCRIPT)!r}, '--spec_path', 'speech.npy', '--out_dir', 'out', '--vocoder', "
+             "'griffinlim', '--quiet']\n"
+             "try:\n    runpy.run_path(sys.argv[0], run_name='__main__')\n"
+             "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print('torch' in sys.modules)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=300,
+                            env=dict(os.environ, PYTHONPATH=str(SCRIPT.parent)))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "False"
+    wav, sr = sf.read(tmp_path / "out" / "speech.wav")
+    assert sr == 16000 and len(wav) == speech_logmel.shape[1] * 160 and np.abs(wav).max() > 0.1

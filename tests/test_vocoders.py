@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from src.audio import converter as C
+from src.audio import hifigan as H
 from src.audio import vocoders as V
 
 TINY_CONFIG = {  # Auffusion's vocoder config with small channel counts
@@ -70,7 +71,7 @@ def test_silence_stays_silent():
 def weight_normed_reference(parametrized: bool) -> nn.Module:
     """The generator with torch's own weight norm on every conv, g scaled away from |v| so folding matters."""
     torch.manual_seed(0)
-    net = V.HiFiGANGenerator(TINY_CONFIG)
+    net = H.HiFiGANGenerator(TINY_CONFIG)
     norm = nn.utils.parametrizations.weight_norm if parametrized else nn.utils.weight_norm
     for name, module in list(net.named_modules()):
         if isinstance(module, (nn.Conv1d, nn.ConvTranspose1d)):
@@ -98,7 +99,7 @@ def test_hifigan_loads_auffusion_checkpoint(tmp_path, parametrized):
                     "resblocks.0.convs2.0.weight_v", "conv_post.weight_g"):
             assert key in state
     save_auffusion_folder(tmp_path, state)
-    vocoder = V.HiFiGAN.from_pretrained(str(tmp_path), device="cpu")
+    vocoder = V.load_hifigan(str(tmp_path), device="cpu")
     mel = torch.randn(2, 256, 12) - 4.0
     with torch.no_grad():
         expected = reference(mel).numpy()
@@ -113,7 +114,7 @@ def test_hifigan_corrupt_checkpoint_is_unavailable(tmp_path):
     (tmp_path / "vocoder" / "config.json").write_text(json.dumps(TINY_CONFIG))
     (tmp_path / "vocoder" / "vocoder.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(V.VocoderUnavailable, match="could not be loaded"):
-        V.HiFiGAN.from_pretrained(str(tmp_path))
+        V.load_hifigan(str(tmp_path))
 
 
 @pytest.fixture

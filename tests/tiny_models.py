@@ -87,7 +87,7 @@ def build_tiny_auffusion(path, seed: int = 1) -> Path:
     """Same layout as `build_tiny_sd` with other weights, plus Auffusion's `vocoder/` subfolder."""
     import torch
 
-    from src.audio.vocoders import HiFiGANGenerator
+    from src.audio.hifigan import HiFiGANGenerator
 
     path = build_tiny_sd(path, seed)
     torch.manual_seed(seed + 1000)
