@@ -36,7 +36,7 @@ def test_wav_to_logmel_matches_librosa():
     ref = librosa_logmel(wav)
     assert ours.shape == (256, 300) == ref.shape
     assert ours.dtype == np.float32
-    np.testing.assert_allclose(ours, ref, atol=2e-3)
+    np.testing.assert_allclose(ours, ref, atol=1e-5)  # both float64 inside: only the float32 output rounds
 
 
 def test_quiet_cells_follow_auffusions_epsilon_under_the_square_root():
@@ -114,8 +114,8 @@ def test_tensor_batch_path_equals_numpy_path():
     wavs = np.stack([make_test_signal(160 * 80, seed) for seed in (0, 1)])
     batch = C.wav_to_logmel(torch.from_numpy(wavs))
     assert isinstance(batch, torch.Tensor) and batch.shape == (2, 256, 80)
-    for i in range(2):
-        np.testing.assert_allclose(batch[i].numpy(), C.wav_to_logmel(wavs[i]), atol=1e-5)
+    for i in range(2):  # the tensor path computes in float32, the numpy path in float64: float32 round-off apart
+        np.testing.assert_allclose(batch[i].numpy(), C.wav_to_logmel(wavs[i]), atol=5e-5)
     images = C.logmel_to_image(batch)
     np.testing.assert_allclose(images[1].numpy(), C.logmel_to_image(batch[1].numpy()), atol=1e-6)
     vae_input = C.logmel_to_vae_input(batch)

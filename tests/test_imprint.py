@@ -65,6 +65,8 @@ def test_cli_writes_every_file_with_metrics_and_refuses_to_overwrite(tmp_path, p
 
     again = score(out / "cam.wav", text=SENTENCE, image=picture, pocketsphinx=False)
     assert again["r"] == pytest.approx(metrics["r"], abs=1e-6) and again["wer"] == metrics["wer"]
+    # the check listened to the 16-bit samples the file holds: Whisper on the file hears what the check heard
+    assert again["transcript"] == metrics["transcript"] == record["check"]["attempts"][-1]["heard"]
 
     before = snapshot(out)
     proc = run_cli("--image", picture, "--audio_prompt", "something else", "--out_dir", out, "--name", "cam")

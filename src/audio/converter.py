@@ -80,6 +80,22 @@ def save_wav(path: str | Path, wav, sample_rate: int = SAMPLE_RATE) -> Path:
     return path
 
 
+def as_written(wav, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """The float32 samples a reader gets back from `save_wav(wav)`: the same 16-bit PCM round trip, in memory.
+
+    Whisper can hear a float wav and its 16-bit copy differently (a loop of "shhh" on one, the words on the other),
+    so whatever listens before writing listens to these samples."""
+    import io
+
+    import soundfile as sf
+
+    buffer = io.BytesIO()
+    sf.write(buffer, np.clip(np.asarray(_to_numpy(wav), dtype=np.float32).reshape(-1), -1.0, 1.0), sample_rate,
+             subtype="PCM_16", format="WAV")
+    buffer.seek(0)
+    return sf.read(buffer, dtype="float32")[0]
+
+
 def pad_or_trim(wav: np.ndarray, n_samples: int = N_SAMPLES) -> np.ndarray:
     """Zero-pad at the end or cut to exactly `n_samples`."""
     wav = np.asarray(wav, dtype=np.float32).reshape(-1)
@@ -156,21 +172,42 @@ def stft_magnitude(wav):
     return spec.reshape(*wav.shape[:-1], *spec.shape[-2:])
 
 
+def stft_magnitude_numpy(wav: np.ndarray) -> np.ndarray:
+    """`stft_magnitude` in numpy + scipy.fft for one (L,) wav -> float64 (1025, T): the same frames (2048 samples at
+    hop 160, the 1024-sample Hann window centred in each, as torch.stft pads it), the same epsilon."""
+    from numpy.lib.stride_tricks import sliding_window_view
+    from scipy import fft
+
+    x = np.pad(np.asarray(wav, dtype=np.float64), PAD, mode="reflect")  # float64: exact in quiet cells too
+    window = np.zeros(N_FFT)
+    left = (N_FFT - WIN_LENGTH) // 2
+    window[left:left + WIN_LENGTH] = np.hanning(WIN_LENGTH + 1)[:WIN_LENGTH]  # periodic Hann, torch.hann_window's
+    frames = sliding_window_view(x, N_FFT)[::HOP_LENGTH]
+    spec = fft.rfft(frames * window, axis=-1, workers=-1)
+    return np.sqrt(spec.real ** 2 + spec.imag ** 2 + MAG_EPS).T
+
+
 def wav_to_logmel(wav):
     """Log-mel of a 16 kHz waveform. numpy (L,) -> numpy float32 (256, T); torch (..., L) -> torch (..., 256, T).
 
-    T = L // 160 for L a multiple of 160 (so 163 840 samples -> 1024 frames).
+    T = L // 160 for L a multiple of 160 (so 163 840 samples -> 1024 frames). A numpy wav stays in numpy (no torch
+    import: the weight-free method and decoding never need torch).
     """
+    if not _is_tensor(wav):
+        wav = np.asarray(wav, dtype=np.float32)
+        if wav.ndim != 1 or wav.shape[-1] <= PAD:
+            raise SpectrogramError(f"audio too short for a spectrogram: {wav.shape[-1]} samples" if wav.ndim == 1
+                                   else f"expected a mono wav (L,), got shape {wav.shape}")
+        mel = mel_basis().astype(np.float64) @ stft_magnitude_numpy(wav)
+        return np.log(np.maximum(mel, CLIP_VALUE)).astype(np.float32)
     import torch
 
-    as_numpy = not isinstance(wav, torch.Tensor)
-    x = torch.as_tensor(np.asarray(wav, dtype=np.float32)) if as_numpy else wav.float()
+    x = wav.float()
     if x.shape[-1] <= PAD:
         raise SpectrogramError(f"audio too short for a spectrogram: {x.shape[-1]} samples")
     mag = stft_magnitude(x)
     mel = torch.matmul(_mel_basis_torch(mag.device, mag.dtype), mag)
-    logmel = torch.log(torch.clamp(mel, min=CLIP_VALUE))
-    return logmel.numpy().astype(np.float32) if as_numpy else logmel
+    return torch.log(torch.clamp(mel, min=CLIP_VALUE))
 
 
 # ----------------------------------------------------------------------------------------------- log-mel <-> image

@@ -40,12 +40,13 @@ def picture_target(image) -> np.ndarray:
 
 
 def score(wav_or_path, text: str | None = None, image=None, *, sample_rate: int = 16000,
-          pocketsphinx: bool = True, image_prompt: str | None = None) -> dict:
-    """Score one sample from its audio. `image`: path / PIL / array of the intended picture (for r and SSIM)."""
+          pocketsphinx: bool = True, image_prompt: str | None = None, transcript: str | None = None) -> dict:
+    """Score one sample from its audio. `image`: path / PIL / array of the intended picture (for r and SSIM).
+    `transcript`: Whisper's transcript of these very samples when the caller already has it (not decoded twice)."""
     wav = load_audio(wav_or_path, sample_rate)
     out: dict = {"duration_s": round(len(wav) / 16000.0, 3)}
     if text is not None:
-        out["transcript"] = transcribe_whisper(wav)
+        out["transcript"] = transcribe_whisper(wav) if transcript is None else transcript
         out["wer"] = word_error_rate(text, out["transcript"])
         if pocketsphinx:
             out["transcript_pocketsphinx"] = transcribe_pocketsphinx(wav)

@@ -130,9 +130,10 @@ def imprint_until_heard(speech: np.ndarray, picture: np.ndarray, recipe: Recipe,
                         transcribe=None, levels=PICTURE_LEVELS) -> dict:
     """Place, combine and vocode at the loudest picture level whose wav the recogniser hears as `words`.
 
-    `transcribe(wav) -> text` listens (None, or no words: one open-loop pass). Returns {"logmel", "wav",
-    "speech_start_s", "recipe", "attempts": [{"lowered", "heard", "wer"}], "heard_ok"}; when no level is heard, the
-    attempt with the lowest WER (the loudest among equals) is kept."""
+    `transcribe(wav) -> text` listens to the samples as they will be written (16-bit; None, or no words: one
+    open-loop pass). Returns {"logmel", "wav", "speech_start_s", "recipe", "attempts": [{"lowered", "heard", "wer"}],
+    "heard_ok", "heard"}; when no level is heard, the attempt with the lowest WER (the loudest among equals) is kept,
+    and "heard" is what the recogniser heard in the kept wav."""
     from src.evaluation.metrics import word_error_rate
 
     attempts, best = [], None
@@ -143,12 +144,12 @@ def imprint_until_heard(speech: np.ndarray, picture: np.ndarray, recipe: Recipe,
         wav = vocode(logmel, vocoder)
         result = {"logmel": logmel, "wav": wav, "speech_start_s": start_s, "recipe": level}
         if transcribe is None or not words:
-            return {**result, "attempts": [], "heard_ok": None}
-        heard = transcribe(wav)
+            return {**result, "attempts": [], "heard_ok": None, "heard": None}
+        heard = transcribe(C.as_written(wav))
         wer = word_error_rate(words, heard)
         attempts.append({"lowered": lowered, "heard": heard, "wer": round(wer, 3)})
         if best is None or wer < best[0]:
-            best = (wer, result)
+            best = (wer, {**result, "heard": heard})
         if wer <= HEARD_WER:
             break
     return {**best[1], "attempts": attempts, "heard_ok": best[0] <= HEARD_WER}
