@@ -187,3 +187,27 @@ def test_words_not_heard_is_one_warning_line_and_recorded(tmp_path, picture):
                    "--out_dir", out, "--name", "w2", "--no_eval")
     assert proc.returncode == 0 and "warning:" not in proc.stderr
     assert json.loads((out / "w2.json").read_text())["check"]["attempts"] == []
+
+
+def test_thin_dark_lines_are_widened_and_the_choice_is_measured():
+    """Dark lines 4 frames wide (40 ms) on white are filled in by Griffin-Lim's 64 ms window; widened by 2 frames a
+    side they stay dark, so choose_drawing picks a widened drawing, and its r is the r of the vocoded 16-bit wav."""
+    from src.audio import converter as C
+    from src.audio.griffinlim import GriffinLim
+    from src.evaluation.metrics import roundtrip_r
+    from src.sampling.imprint import (DRAWINGS, QUICK_ITERS, choose_drawing, combine, recipe_for, vocode,
+                                      widen_dark)
+
+    picture = np.ones((256, 1024), dtype=np.float32)
+    for left in range(40, 1024, 80):
+        picture[:, left:left + 4] = 0.0
+    widened = widen_dark(picture)
+    assert np.array_equal(widened[:, 38:46], np.zeros((256, 8))) and widened[:, 37].min() == widened[:, 46].min() == 1
+    silence = np.full((256, 1024), C.LOG_FLOOR, dtype=np.float32)
+    recipe = recipe_for(0.5)
+    chosen, scores = choose_drawing(silence, picture, recipe)
+    assert set(scores) == set(DRAWINGS) and chosen.startswith("widened dark")
+    assert scores[chosen] > scores["plain"] + 0.05
+    quick = GriffinLim(n_iter=QUICK_ITERS)
+    again = roundtrip_r(C.as_written(vocode(combine(silence, DRAWINGS[chosen](picture), recipe), quick)), picture)
+    assert again == pytest.approx(scores[chosen], abs=1e-4)

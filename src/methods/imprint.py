@@ -6,6 +6,7 @@ this module only gathers its inputs and hands the sample to `finish_sample`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 
 import numpy as np
@@ -22,7 +23,7 @@ class GenerationError(UserError, RuntimeError):
 def run(settings, name: str, seed: int) -> dict:
     """One imprint sample written as <name>_img.png, _spec.png, _spec_colormap.png, .npy, .wav, .json.
     Every file target is checked before any work, and nothing is written (no folder either) when a step fails."""
-    from src.evaluation.asr import transcribe_whisper
+    from src.evaluation.asr import listening_budget, transcribe_whisper
     from src.methods.finish import finish_sample, make_vocoder
     from src.outputs import check_targets, sample_paths
     from src.sampling import imprint
@@ -37,22 +38,26 @@ def run(settings, name: str, seed: int) -> dict:
               "--audio_prompt \"...\"", file=sys.stderr)
     speech, speech_info = load_speech(text, audio_path=settings.audio_path, tts=settings.tts,
                                       length_scale=settings.length_scale)
-    listen = None if settings.no_eval else transcribe_whisper
+    listen = None if settings.no_eval or not text else \
+        functools.partial(transcribe_whisper, max_new_tokens=listening_budget(text))
     made = imprint.imprint_until_heard(speech_logmel(speech), picture, imprint.recipe_for(settings.strength),
-                                       make_vocoder(settings, seed), text, transcribe=listen)
+                                       make_vocoder(settings, seed), text, transcribe=listen, seed=seed)
     record = {
         "method": "imprint", "image": image_label, "image_prompt": list(settings.image_prompt) or None,
         "audio_prompt": text, "audio_path": settings.audio_path, "seed": seed,
         "settings": {"strength": settings.strength, "tts": None if settings.audio_path else settings.tts,
                      "vocoder": settings.vocoder, "griffinlim_iters": settings.griffinlim_iters,
-                     **speech_info, "speech_start_s": made["speech_start_s"],
+                     **speech_info, "speech_start_s": made["speech_start_s"], "drawing": made["drawing"],
+                     "drawing_r": made["drawing_r"],
                      "recipe": dataclasses.asdict(made["recipe"])},
         "check": {"attempts": made["attempts"], "heard": made["heard_ok"]},
     }
     if made["heard_ok"] is False:
         record["check"]["warning"] = warn_not_heard(made)
-    # the loop listened to exactly the samples the wav file holds (16-bit), so its transcript is the file's
-    return finish_sample(settings, paths, record, made["logmel"], made["wav"], picture, transcript=made["heard"])
+    # the loop listened to exactly the samples the wav file holds (16-bit), so a heard transcript is the file's (far
+    # inside the listening budget); one not heard may have been cut short, so the file is transcribed in full
+    return finish_sample(settings, paths, record, made["logmel"], made["wav"], picture,
+                         transcript=made["heard"] if made["heard_ok"] else None)
 
 
 def warn_not_heard(made: dict) -> str:
