@@ -2,7 +2,7 @@
 """The imprint method on the picture zoo (benchmarks/imprint_zoo.py): per-family table, samples lost, worst samples
 with what was heard, for each voice, against baselines measured in the same run.
 
-    python benchmarks/bench_imprint_zoo.py                 # 29 pictures x 1 sentence x 2 voices, all methods
+    python benchmarks/bench_imprint_zoo.py                 # 29 pictures x 1 sentence x 3 voices, all methods
     python benchmarks/bench_imprint_zoo.py --quick         # 9 pictures, Piper only (tuning)
     python benchmarks/bench_imprint_zoo.py --sentences 2   # each picture with two sentences
 
@@ -30,6 +30,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 QUICK = ("chelsea", "hubble", "line_house", "big_letters", "cartoon_house", "rings", "brick", "horse", "white_dot")
 METHODS = ("default", "open loop", "quiet picture", "speech alone")
+VOICES = ("piper", "kokoro", "espeak")
 
 
 def make_logmel(method: str, speech, picture, words: str):
@@ -49,7 +50,7 @@ def make_logmel(method: str, speech, picture, words: str):
 
 def run_one(job) -> dict:
     method, voice, name, k, folder = job
-    from imprint_zoo import SENTENCES, espeak_voice_wav, zoo
+    from imprint_zoo import SENTENCES, espeak_voice_wav, kokoro_voice_wav, zoo
 
     from src.audio.converter import save_wav
     from src.evaluation import score
@@ -57,7 +58,8 @@ def run_one(job) -> dict:
     from src.settings import ImprintSettings
 
     words, picture_path = SENTENCES[k], Path(folder) / f"{name}.png"
-    audio_path = str(espeak_voice_wav(words, Path(folder))) if voice == "espeak" else None
+    recorded = {"espeak": espeak_voice_wav, "kokoro": kokoro_voice_wav}.get(voice)
+    audio_path = str(recorded(words, Path(folder))) if recorded else None
     out = Path(folder) / f"{method.replace(' ', '_')}_{voice}_{name}_{k}"
     if method == "default":
         from src.methods.imprint import run
@@ -66,6 +68,7 @@ def run_one(job) -> dict:
                                    out_dir=str(out), overwrite=True)
         record = run(settings, "000000", 0)
         wav_path, lowered = out / "000000.wav", -min([a["lowered"] for a in record["check"]["attempts"]] or [0])
+        drawing = record["settings"]["drawing"]
     else:
         from src.audio.vocoders import GriffinLim
         from src.sampling.imprint import vocode
@@ -74,10 +77,11 @@ def run_one(job) -> dict:
         speech, _ = load_speech(words, audio_path=audio_path)
         logmel = make_logmel(method, speech_logmel(speech), load_picture(picture_path), words)
         wav_path, lowered = save_wav(out.with_suffix(".wav"), vocode(logmel, GriffinLim(seed=0))), 0.0
+        drawing = "plain"
     metrics = score(wav_path, text=words, image=load_picture(picture_path))
     return {"method": method, "voice": voice, "name": name, "family": zoo()[name][0], "k": k,
             "wer": metrics["wer"], "wer_ps": metrics["wer_pocketsphinx"], "r": metrics["r"],
-            "heard": metrics["transcript"], "lowered": lowered}
+            "heard": metrics["transcript"], "lowered": lowered, "drawing": drawing}
 
 
 def print_tables(rows: list[dict]) -> None:
@@ -96,12 +100,13 @@ def print_tables(rows: list[dict]) -> None:
         default = [r for r in rows if r["voice"] == voice and r["method"] == "default"]
         if not default:
             continue
-        print("\ndefault by family (WER tiny / r / mean nats the picture was lowered):")
+        print("\ndefault by family (WER tiny / r / mean nats the picture was lowered / drawings chosen):")
         for family in families:
             fs = [r for r in default if r["family"] == family]
             if fs:
                 print(f"  {family:<14} {np.mean([r['wer'] for r in fs]):.3f} / {np.mean([r['r'] for r in fs]):.3f} / "
-                      f"{np.mean([r['lowered'] for r in fs]):.1f}")
+                      f"{np.mean([r['lowered'] for r in fs]):.1f} / "
+                      + ", ".join(sorted(set(r["drawing"] for r in fs))))
         print("worst samples of the default:")
         for r in sorted(default, key=lambda r: (-r["wer"], r["r"]))[:5]:
             print(f"  {r['name']} (sentence {r['k']}): WER {r['wer']:.2f}, r {r['r']:.2f}, heard \"{r['heard']}\"")
@@ -111,7 +116,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help=f"only {len(QUICK)} pictures and the Piper voice")
     parser.add_argument("--sentences", type=int, default=1, help="sentences per picture (default 1)")
-    parser.add_argument("--voices", nargs="+", default=["piper", "espeak"], choices=["piper", "espeak"])
+    parser.add_argument("--voices", nargs="+", default=list(VOICES), choices=VOICES,
+                        help="piper: the project's TTS (--audio_prompt); kokoro, espeak: recorded wavs of other "
+                             "engines (--audio_path); default all three")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     args = parser.parse_args()
