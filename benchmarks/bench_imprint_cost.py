@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """One imprint sample, whole process, with the built-in listening check against the same sample with --no_eval (the
 open loop: nothing listens), in the same run (interleaved, median of --repeats). Also the worst case: a zoo picture
-(the silhouette "figure") whose words are heard only at the third, quietest level, so the check runs three times.
+(the silhouette "figure") whose words are heard only at the last, quietest level, so the check runs at every level.
 
     python benchmarks/bench_imprint_cost.py --repeats 5
 """
@@ -43,7 +43,7 @@ def main() -> int:
         hard = [sys.executable, "imprint_joint_denoise.py", "--image", str(hard_picture), "--audio_prompt",
                 SENTENCES[dict(pairs(1))["figure"]], "--out_dir", out, "--name", "hard", "--overwrite"]
         commands = {"with the check": sample, "--no_eval (baseline)": sample + ["--no_eval"],
-                    "three levels (worst)": hard}
+                    "every level (worst)": hard}
         for command in commands.values():  # warm the file cache once
             seconds(command)
         times = {name: [] for name in commands}

@@ -160,7 +160,9 @@ def vocode(logmel: np.ndarray, vocoder) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------------------------- closed loop
-PICTURE_LEVELS = (0.0, -2.0, -4.0)  # nats the picture's top is lowered by, tried in turn until the words are heard
+# nats the picture's top is lowered by, tried in turn until the words are heard; the -1 step keeps r where one nat is
+# enough (picture zoo, Piper: mean r 0.818 with (0, -2, -4), 0.832 with this ladder, same WER)
+PICTURE_LEVELS = (0.0, -1.0, -2.0, -4.0)
 HEARD_WER = 0.25  # the words count as heard up to this WER (a missed short word, not a hallucination)
 
 
