@@ -183,7 +183,7 @@ def stft_magnitude_numpy(wav: np.ndarray) -> np.ndarray:
     left = (N_FFT - WIN_LENGTH) // 2
     window[left:left + WIN_LENGTH] = np.hanning(WIN_LENGTH + 1)[:WIN_LENGTH]  # periodic Hann, torch.hann_window's
     frames = sliding_window_view(x, N_FFT)[::HOP_LENGTH]
-    spec = fft.rfft(frames * window, axis=-1, workers=-1)
+    spec = fft.rfft(frames * window, axis=-1)  # one thread, as griffinlim.py (why there)
     return np.sqrt(spec.real ** 2 + spec.imag ** 2 + MAG_EPS).T
 
 

@@ -44,17 +44,18 @@ class GriffinLim:
       energies (multiplicative updates through the mel basis), instead of imposing one fixed pseudo-inverse
       magnitude that no real signal has;
     - bands at the log floor (ln 1e-5) are "at most" constraints: quieter than the floor is as good as the floor.
-    Frames follow Auffusion's framing exactly, so the output needs no alignment shift.
+    Frames follow Auffusion's framing exactly, so the output needs no alignment shift. The FFTs run on one thread:
+    scipy.fft's worker pool aborted a two-process batch run ("terminate called without an active exception") once.
     """
 
     name = "griffinlim"
 
     def __init__(self, n_iter: int = GRIFFINLIM_ITERS, momentum: float = 0.9, fit_steps: int = 1,
-                 init_fit_steps: int = 2, seed: int = 0, workers: int = -1):
+                 init_fit_steps: int = 2, seed: int = 0):
         if n_iter < 0 or fit_steps < 1 or init_fit_steps < 0:
             raise ValueError(f"Griffin-Lim needs n_iter >= 0, fit_steps >= 1, init_fit_steps >= 0 (got {n_iter}, "
                              f"{fit_steps}, {init_fit_steps})")
-        self.n_iter, self.momentum, self.seed, self.workers = n_iter, momentum, seed, workers
+        self.n_iter, self.momentum, self.seed = n_iter, momentum, seed
         self.fit_steps, self.init_fit_steps = fit_steps, init_fit_steps
         from scipy.sparse import csr_matrix
 
@@ -100,13 +101,13 @@ class GriffinLim:
         from scipy import fft
 
         frames = sliding_window_view(signal, WINDOW, axis=-1)[..., ::HOP, :][..., :n_frames, :]
-        return fft.rfft(frames * self.window, n=N_FFT, axis=-1, workers=self.workers)
+        return fft.rfft(frames * self.window, n=N_FFT, axis=-1)
 
     def overlap_add(self, spec: np.ndarray, envelope: np.ndarray) -> np.ndarray:
         """Least-squares inverse of `spectrum`: (B, T, 1025) -> (B, 160 (T-1) + 1024)."""
         from scipy import fft
 
-        frames = fft.irfft(spec, n=N_FFT, axis=-1, workers=self.workers)[..., :WINDOW] * self.window
+        frames = fft.irfft(spec, n=N_FFT, axis=-1)[..., :WINDOW] * self.window
         return fold(frames) / envelope
 
     def __call__(self, logmel) -> np.ndarray:
