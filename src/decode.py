@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from src.errors import UserError
-from src.audio.converter import SpectrogramError, load_spectrogram, save_wav
+from src.audio.converter import SpectrogramError, save_wav
+from src.audio.spec_files import load_spectrogram
 
 SPEC_SUFFIXES = (".npy", ".png")
 PEAK_LIMIT = 0.999  # louder output is scaled down rather than clipped by the PCM16 writer

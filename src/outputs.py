@@ -133,7 +133,8 @@ def save_spec_colormap_png(path, logmel, cmap: str = "magma") -> Path:
     text chunk says it is for people, so the decoder refuses it instead of reading colours as levels."""
     from matplotlib import colormaps
 
-    from src.audio.converter import logmel_to_image, spec_conventions
+    from src.audio.converter import logmel_to_image
+    from src.audio.spec_files import spec_conventions
     from src.spec_metadata import png_info
 
     img = logmel_to_image(np.asarray(logmel, dtype=np.float32))
@@ -148,7 +149,8 @@ def save_logmel(path, logmel) -> Path:
 
 def write_spectrogram_files(paths: dict[str, Path], logmel, wav) -> None:
     """The spec PNGs, the .npy and the .wav (16 kHz) of one sample."""
-    from src.audio.converter import save_spec_png, save_wav
+    from src.audio.converter import save_wav
+    from src.audio.spec_files import save_spec_png
 
     save_spec_png(paths["spec"], logmel)
     save_spec_colormap_png(paths["spec_colormap"], logmel)

@@ -30,7 +30,7 @@ def tool_version() -> str:
 
 
 def png_info(conventions: dict):
-    """A PIL PngInfo holding `conventions` (src/audio/converter.spec_conventions; pass as `pnginfo=` to Image.save)."""
+    """A PIL PngInfo holding `conventions` (src/audio/spec_files.spec_conventions; pass as `pnginfo=` to Image.save)."""
     from PIL.PngImagePlugin import PngInfo
 
     info = PngInfo()
@@ -60,7 +60,7 @@ def _same(a, b) -> bool:
 
 def plan_png_decode(meta: dict | None, ours: dict) -> tuple[bool, tuple[float, float] | None]:
     """(flip rows?, log range to remap from or None) for a PNG with stored conventions `meta`, read by a converter
-    whose conventions are `ours` (src/audio/converter.spec_conventions).
+    whose conventions are `ours` (src/audio/spec_files.spec_conventions).
 
     Raises ValueError naming every mismatch that has no exact conversion. `frames` is not checked: a PNG cropped in
     time (with its chunk kept) still decodes right, one column per frame.

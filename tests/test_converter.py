@@ -6,6 +6,7 @@ import torch
 from PIL import Image
 
 from src.audio import converter as C
+from src.audio import spec_files
 
 
 def make_test_signal(n_samples: int, seed: int = 0) -> np.ndarray:
@@ -79,26 +80,26 @@ def test_png_round_trip_and_orientation(tmp_path):
     logmel = rng.uniform(C.LOG_FLOOR, C.LOG_CEIL, size=(256, 64)).astype(np.float32)
     logmel[0] = C.LOG_CEIL  # loudest lowest band -> white bottom row
     logmel[-1] = C.LOG_FLOOR  # silent top band -> black top row
-    path = C.save_spec_png(tmp_path / "spec.png", logmel)
+    path = spec_files.save_spec_png(tmp_path / "spec.png", logmel)
     pixels = np.asarray(Image.open(path))
     assert pixels.shape == (256, 64) and pixels.dtype == np.uint8
     assert np.all(pixels[-1] == 255) and np.all(pixels[0] == 0)
     step = (C.LOG_CEIL - C.LOG_FLOOR) / 255
-    np.testing.assert_allclose(C.load_spec_png(path), logmel, atol=step / 2 + 1e-4)
-    np.testing.assert_allclose(C.load_spectrogram(path), logmel, atol=step / 2 + 1e-4)
+    np.testing.assert_allclose(spec_files.load_spec_png(path), logmel, atol=step / 2 + 1e-4)
+    np.testing.assert_allclose(spec_files.load_spectrogram(path), logmel, atol=step / 2 + 1e-4)
 
 
 def test_npy_round_trip_and_validation(tmp_path):
     logmel = C.wav_to_logmel(make_test_signal(160 * 50))
     np.save(tmp_path / "a.npy", logmel)
-    np.testing.assert_array_equal(C.load_spectrogram(tmp_path / "a.npy"), logmel)
+    np.testing.assert_array_equal(spec_files.load_spectrogram(tmp_path / "a.npy"), logmel)
     np.save(tmp_path / "wide.npy", logmel.T)
     with pytest.raises(C.SpectrogramError, match="shape"):
-        C.load_spectrogram(tmp_path / "wide.npy")
+        spec_files.load_spectrogram(tmp_path / "wide.npy")
     logmel[3, 4] = np.nan
     np.save(tmp_path / "nan.npy", logmel)
     with pytest.raises(C.SpectrogramError, match="NaN"):
-        C.load_spectrogram(tmp_path / "nan.npy")
+        spec_files.load_spectrogram(tmp_path / "nan.npy")
 
 
 def test_pad_or_trim():

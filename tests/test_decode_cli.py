@@ -10,6 +10,7 @@ import soundfile as sf
 from PIL import Image
 
 from src.audio import converter as C
+from src.audio import spec_files
 
 SCRIPT = Path(__file__).resolve().parents[1] / "decode_spec_to_audio.py"
 
@@ -46,7 +47,7 @@ def test_npy_png_and_folder_end_to_end(tmp_path, speech_logmel):
     specs = tmp_path / "specs"
     specs.mkdir()
     np.save(specs / "speech.npy", speech_logmel)
-    C.save_spec_png(specs / "picture.png", speech_logmel)
+    spec_files.save_spec_png(specs / "picture.png", speech_logmel)
     (specs / "notes.txt").write_text("not a spectrogram, ignored")
 
     result = run_cli(tmp_path, "--spec_path", specs / "speech.npy", "--out_dir", tmp_path / "one",
@@ -63,7 +64,7 @@ def test_npy_png_and_folder_end_to_end(tmp_path, speech_logmel):
     assert "notice:" in result.stderr and "Griffin-Lim" in result.stderr  # no HiFi-GAN weights offline
     assert sorted(p.name for p in (tmp_path / "all").iterdir()) == ["picture.wav", "speech.wav"]
     from_png, _ = sf.read(tmp_path / "all" / "picture.wav", dtype="float32")
-    png_logmel = C.load_spec_png(specs / "picture.png")
+    png_logmel = spec_files.load_spec_png(specs / "picture.png")
     assert len(from_png) == speech_logmel.shape[1] * 160
     assert np.mean(np.abs(C.wav_to_logmel(from_png) - png_logmel)) < 0.3
 

@@ -13,8 +13,9 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 from src.audio import converter as C
+from src.audio import spec_files
 from src.outputs import save_spec_colormap_png
-from src.audio.converter import spec_conventions as conventions
+from src.audio.spec_files import spec_conventions as conventions
 from src.spec_metadata import CHUNK_KEY
 
 SCRIPT = Path(__file__).resolve().parents[1] / "decode_spec_to_audio.py"
@@ -43,7 +44,7 @@ def save_with(path, pixels, meta):
 
 
 def test_written_pngs_carry_the_conventions(tmp_path, sweep_logmel):
-    C.save_spec_png(tmp_path / "s.png", sweep_logmel)
+    spec_files.save_spec_png(tmp_path / "s.png", sweep_logmel)
     save_spec_colormap_png(tmp_path / "c.png", sweep_logmel)
     with Image.open(tmp_path / "s.png") as im:
         meta = json.loads(im.info[CHUNK_KEY])
@@ -57,7 +58,7 @@ def test_written_pngs_carry_the_conventions(tmp_path, sweep_logmel):
 
 
 def test_matching_flipped_and_plain_pngs_decode_alike(tmp_path, sweep_logmel):
-    C.save_spec_png(tmp_path / "tagged.png", sweep_logmel)
+    spec_files.save_spec_png(tmp_path / "tagged.png", sweep_logmel)
     pixels = np.asarray(Image.open(tmp_path / "tagged.png"))
     save_with(tmp_path / "plain.png", pixels, None)  # no chunk: today's behaviour
     flipped = dict(conventions(pixels.shape[1]), low_row="top")
@@ -76,7 +77,7 @@ def test_matching_flipped_and_plain_pngs_decode_alike(tmp_path, sweep_logmel):
 
 
 def test_other_conventions_are_refused_in_one_line(tmp_path, sweep_logmel):
-    C.save_spec_png(tmp_path / "ok.png", sweep_logmel)
+    spec_files.save_spec_png(tmp_path / "ok.png", sweep_logmel)
     pixels = np.asarray(Image.open(tmp_path / "ok.png"))
     save_with(tmp_path / "hop.png", pixels, dict(conventions(pixels.shape[1]), hop=256, n_mels=128))
     save_spec_colormap_png(tmp_path / "colours.png", sweep_logmel)
@@ -97,13 +98,13 @@ def test_another_log_range_is_remapped_exactly(tmp_path):
     pixels = (np.arange(256 * 16) % 256).astype(np.uint8).reshape(256, 16)
     save_with(tmp_path / "range.png", pixels, dict(conventions(16), log_range=[lo, hi]))
     expected = lo + pixels[::-1].astype(np.float32) / 255.0 * (hi - lo)
-    np.testing.assert_allclose(C.load_spectrogram(tmp_path / "range.png"), expected, atol=1e-4)
+    np.testing.assert_allclose(spec_files.load_spectrogram(tmp_path / "range.png"), expected, atol=1e-4)
 
 
 def test_a_folder_of_outputs_skips_the_colour_map_png(tmp_path, sweep_logmel):
     specs = tmp_path / "sample"
     specs.mkdir()
-    C.save_spec_png(specs / "000000_spec.png", sweep_logmel)
+    spec_files.save_spec_png(specs / "000000_spec.png", sweep_logmel)
     save_spec_colormap_png(specs / "000000_spec_colormap.png", sweep_logmel)
     result = decode(tmp_path, specs, tmp_path / "out")
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,5 @@
-"""Auffusion's audio conventions in one place: wav <-> log-mel <-> spectrogram image, and the vocoders.
+"""Auffusion's audio conventions in one place: wav <-> log-mel <-> spectrogram image (their files: spec_files.py;
+the vocoders that invert a log-mel: griffinlim.py, hifigan.py).
 
 Every part of the project (data prep, training, generation, decoding, evaluation) calls these functions,
 so the spectrogram a model is trained on is the one the vocoder expects.
@@ -75,7 +76,7 @@ def save_wav(path: str | Path, wav, sample_rate: int = SAMPLE_RATE) -> Path:
     import soundfile as sf
 
     path = Path(path)
-    wav = np.clip(np.asarray(_to_numpy(wav), dtype=np.float32).reshape(-1), -1.0, 1.0)
+    wav = np.clip(np.asarray(to_numpy(wav), dtype=np.float32).reshape(-1), -1.0, 1.0)
     sf.write(str(path), wav, sample_rate, subtype="PCM_16")
     return path
 
@@ -90,7 +91,7 @@ def as_written(wav, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     import soundfile as sf
 
     buffer = io.BytesIO()
-    sf.write(buffer, np.clip(np.asarray(_to_numpy(wav), dtype=np.float32).reshape(-1), -1.0, 1.0), sample_rate,
+    sf.write(buffer, np.clip(np.asarray(to_numpy(wav), dtype=np.float32).reshape(-1), -1.0, 1.0), sample_rate,
              subtype="PCM_16", format="WAV")
     buffer.seek(0)
     return sf.read(buffer, dtype="float32")[0]
@@ -153,7 +154,8 @@ def _is_tensor(x) -> bool:
     return torch is not None and isinstance(x, torch.Tensor)
 
 
-def _to_numpy(x) -> np.ndarray:
+def to_numpy(x) -> np.ndarray:
+    """A numpy array of `x`, which may be a torch tensor on any device (torch itself is not imported here)."""
     if hasattr(x, "detach"):
         return x.detach().float().cpu().numpy()
     return np.asarray(x)
@@ -246,86 +248,3 @@ def logmel_to_vae_input(logmel):
 def vae_output_to_logmel(x):
     """torch (B, 3, H, W) VAE decoder output in [-1, 1] -> (B, H, W) log-mel (channels averaged, clamped)."""
     return image_to_logmel(((x.float() + 1.0) / 2.0).clamp(0.0, 1.0))
-
-
-def spec_conventions(frames: int, colormap: str | None = None) -> dict:
-    """These conventions as a spectrogram PNG stores them (src/spec_metadata.py); `colormap` marks a picture for
-    people, which is not decodable."""
-    from src.spec_metadata import TOOL, tool_version
-
-    meta = {
-        "sample_rate": SAMPLE_RATE, "n_fft": N_FFT, "hop": HOP_LENGTH, "win": WIN_LENGTH, "window": "hann",
-        "n_mels": N_MELS, "fmin": FMIN, "fmax": FMAX, "mel": "slaney", "log": "natural",
-        "log_range": [LOG_FLOOR, LOG_CEIL], "low_row": "bottom", "frames": int(frames),
-        "decodable": colormap is None, "tool": TOOL, "version": tool_version(),
-    }
-    if colormap is not None:
-        meta["colormap"] = colormap
-    return meta
-
-
-def save_spec_png(path: str | Path, logmel) -> Path:
-    """8-bit grayscale PNG of the spectrogram image (low frequencies at the bottom), conventions in a text chunk."""
-    from PIL import Image
-
-    from src.spec_metadata import png_info
-
-    img = logmel_to_image(_to_numpy(logmel).astype(np.float32))
-    pixels = Image.fromarray(np.round(img * 255.0).astype(np.uint8), mode="L")
-    pixels.save(str(path), pnginfo=png_info(spec_conventions(img.shape[-1])))
-    return Path(path)
-
-
-def load_spec_png(path: str | Path) -> np.ndarray:
-    """Read a spectrogram PNG back to log-mel (256, T). Refuses images whose height is not 256, and PNGs whose
-    stored conventions (src/spec_metadata.py) differ in a way no exact conversion undoes."""
-    from PIL import Image, UnidentifiedImageError
-
-    from src.spec_metadata import plan_png_decode, read_conventions
-
-    path = Path(path)
-    if not path.is_file():
-        raise SpectrogramError(f"spectrogram file not found: {path}")
-    try:
-        with Image.open(path) as im:
-            arr = np.asarray(im.convert("L"), dtype=np.float32) / 255.0
-            meta = read_conventions(im)
-        flip, remap = plan_png_decode(meta, spec_conventions(arr.shape[1]))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise SpectrogramError(f"not a readable image: {path} ({exc})") from None
-    except ValueError as exc:
-        raise SpectrogramError(f"{path}: {exc}") from None
-    if arr.shape[0] != N_MELS or arr.shape[1] < 8:
-        raise SpectrogramError(f"{path}: image is {arr.shape[1]}x{arr.shape[0]} (WxH); a spectrogram image is "
-                               f"{N_MELS} pixels high (e.g. 1024x{N_MELS})")
-    logmel = image_to_logmel(arr[::-1] if flip else arr)
-    if remap is not None:  # the pixels span another log range: undo ours, apply theirs (exact, linear)
-        logmel = ((logmel - LOG_FLOOR) / (LOG_CEIL - LOG_FLOOR) * (remap[1] - remap[0]) + remap[0]).astype(np.float32)
-    return logmel
-
-
-def validate_logmel(logmel, source: str = "spectrogram") -> np.ndarray:
-    """Check a log-mel array is (256, T) and finite; return it as float32."""
-    arr = np.asarray(_to_numpy(logmel))
-    if arr.ndim != 2 or arr.shape[0] != N_MELS or arr.shape[1] < 8:
-        raise SpectrogramError(f"{source}: shape {tuple(arr.shape)}, expected ({N_MELS}, T) log-mel with T >= 8")
-    if not np.isfinite(arr).all():
-        raise SpectrogramError(f"{source}: contains NaN or inf values")
-    return arr.astype(np.float32)
-
-
-def load_spectrogram(path: str | Path) -> np.ndarray:
-    """Load a `.npy` log-mel or a `.png` spectrogram image, validated, as float32 (256, T)."""
-    path = Path(path)
-    if not path.is_file():
-        raise SpectrogramError(f"spectrogram file not found: {path}")
-    if path.suffix.lower() == ".npy":
-        try:
-            arr = np.load(path, allow_pickle=False)
-        except Exception as exc:  # numpy's own text (format versions, "load it unsafely") means nothing to users
-            why = "it holds Python objects, not numbers" if "pickle" in str(exc) else "damaged or not a .npy file"
-            raise SpectrogramError(f"not a readable .npy spectrogram: {path} ({why})") from None
-        return validate_logmel(arr, str(path))
-    if path.suffix.lower() == ".png":
-        return validate_logmel(load_spec_png(path), str(path))
-    raise SpectrogramError(f"{path}: unsupported spectrogram type (use .npy or .png)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from src.audio import GRIFFINLIM_ITERS
+from src.audio.converter import to_numpy
 
 HOP = 160
 SHIFT = 80  # Auffusion's frame t is centred on sample 160t + 80 (a centred STFT, e.g. librosa's, on 160t).
@@ -20,9 +21,7 @@ _FOLDS = -(-WINDOW // HOP)  # a window spans 7 hops (the last partly)
 
 def as_frames_batch(logmel) -> tuple[np.ndarray, bool]:
     """(256, T) or (B, 256, T), numpy or a torch tensor -> float32 (B, 256, T) and whether a batch dim was added."""
-    if hasattr(logmel, "detach"):  # a torch tensor, possibly on a GPU; torch itself is not imported here
-        logmel = logmel.detach().float().cpu().numpy()
-    x = np.asarray(logmel, dtype=np.float32)
+    x = np.asarray(to_numpy(logmel), dtype=np.float32)
     return (x[None], True) if x.ndim == 2 else (x, False)
 
 

@@ -25,7 +25,7 @@ def spectrogram_of_file(wav_path) -> np.ndarray:
 
 
 def spectrogram_one(task) -> None:
-    from src.audio.converter import save_spec_png
+    from src.audio.spec_files import save_spec_png
 
     _, wav_path, npy_path, png_path = task
     logmel = spectrogram_of_file(wav_path)

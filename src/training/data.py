@@ -87,7 +87,7 @@ class SpectrogramDataset:
         return len(self.paths)
 
     def __getitem__(self, index: int) -> dict:
-        from src.audio.converter import load_spectrogram
+        from src.audio.spec_files import load_spectrogram
 
         item = {"index": index}
         if self.with_logmel:

@@ -52,7 +52,8 @@ def run_validation(parts, unet, prompts, cond_states, uncond_state, width: int, 
     """Write the samples and the csv rows; returns the WERs that could be measured."""
     import torch
 
-    from src.audio.converter import save_spec_png, save_wav
+    from src.audio.converter import save_wav
+    from src.audio.spec_files import save_spec_png
 
     was_training = unet.training
     unet.eval()
