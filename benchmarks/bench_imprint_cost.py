@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """One imprint sample, whole process, with the built-in listening check against the same sample with --no_eval (the
-open loop: nothing listens), in the same run (interleaved, median of --repeats). Also the worst case: a zoo picture
-(the silhouette "figure") whose words are heard only at the last, quietest level, so the check runs at every level.
+open loop: nothing listens), in the same run (interleaved, median of --repeats). Also the worst case: a recording
+that says other words than --audio_prompt, so the check runs at every step of the ladder, warns, and the kept wav is
+transcribed once more in full for the json.
 
     python benchmarks/bench_imprint_cost.py --repeats 5
 """
@@ -31,19 +32,23 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each command (default 5)")
     args = parser.parse_args()
     import numpy as np
-    from imprint_zoo import SENTENCES, pairs, zoo
+    from imprint_zoo import SENTENCES, zoo
     from PIL import Image
 
+    from src.audio.converter import save_wav
     from src.picture import load_picture
+    from src.speech.tts import synthesize
 
     with tempfile.TemporaryDirectory() as out:
         sample = [sys.executable, "imprint_joint_denoise.py", "--demo", "--out_dir", out, "--overwrite"]
-        hard_picture = Path(out) / "figure.png"
-        Image.fromarray(np.round(load_picture(zoo()["figure"][1]) * 255).astype(np.uint8)).save(hard_picture)
-        hard = [sys.executable, "imprint_joint_denoise.py", "--image", str(hard_picture), "--audio_prompt",
-                SENTENCES[dict(pairs(1))["figure"]], "--out_dir", out, "--name", "hard", "--overwrite"]
+        other_words = Path(out) / "other_words.wav"
+        save_wav(other_words, synthesize("The kettle whistled loudly in the empty kitchen."))
+        hard = [sys.executable, "imprint_joint_denoise.py", "--image", str(Path(out) / "figure.png"), "--audio_path",
+                str(other_words), "--audio_prompt", SENTENCES[0], "--out_dir", out, "--name", "hard", "--overwrite"]
+        figure = np.round(load_picture(zoo()["figure"][1]) * 255).astype(np.uint8)
+        Image.fromarray(figure).save(Path(out) / "figure.png")
         commands = {"with the check": sample, "--no_eval (baseline)": sample + ["--no_eval"],
-                    "every level (worst)": hard}
+                    "every step (worst)": hard}
         for command in commands.values():  # warm the file cache once
             seconds(command)
         times = {name: [] for name in commands}

@@ -9,7 +9,7 @@ with what was heard, for each voice, against baselines measured in the same run.
 Every number comes from the written wav as METRICS.md says: deterministic Whisper tiny.en (WER capped at 1), the
 second recogniser pocketsphinx, round-trip r against the picture. Methods:
     default        the imprint method as the CLI runs it (src/methods/imprint.py: listens, lowers the picture if needed)
-    open loop      the same recipe without listening (the picture at full level)
+    open loop      the same method without listening (its drawing, the picture at full level)
     quiet picture  METRICS.md's baseline max(S, -4 + 2 log image)
     speech alone   the placed speech without the picture (the recognisers' own limit for that voice)
 """
@@ -33,16 +33,17 @@ METHODS = ("default", "open loop", "quiet picture", "speech alone")
 VOICES = ("piper", "kokoro", "espeak")
 
 
-def make_logmel(method: str, speech, picture, words: str):
+def make_logmel(method: str, speech, picture):
     """The log-mel a baseline method makes (the default goes through the real method instead)."""
     from src.audio.converter import LOG_FLOOR
+    from src.audio.griffinlim import GriffinLim
     from src.sampling import imprint
     from src.settings import ImprintSettings
 
     recipe = imprint.recipe_for(ImprintSettings().strength)
+    if method == "open loop":  # the method without listening: its first step, whatever the recogniser would hear
+        return imprint.imprint_until_heard(speech, picture, recipe, GriffinLim(seed=0), None)["logmel"]
     placed, _ = imprint.place_speech(speech, picture, recipe)
-    if method == "open loop":
-        return imprint.combine(placed, picture, recipe=recipe)
     if method == "quiet picture":
         return np.maximum(placed, -4.0 + 2.0 * np.log(np.maximum(picture[::-1], np.exp(LOG_FLOOR / 2))))
     return placed  # speech alone
@@ -75,9 +76,9 @@ def run_one(job) -> dict:
         from src.speech.canvas import load_speech, speech_logmel
 
         speech, _ = load_speech(words, audio_path=audio_path)
-        logmel = make_logmel(method, speech_logmel(speech), load_picture(picture_path), words)
+        logmel = make_logmel(method, speech_logmel(speech), load_picture(picture_path))
         wav_path, lowered = save_wav(out.with_suffix(".wav"), vocode(logmel, GriffinLim(seed=0))), 0.0
-        drawing = "plain"
+        drawing = "-"
     metrics = score(wav_path, text=words, image=load_picture(picture_path))
     return {"method": method, "voice": voice, "name": name, "family": zoo()[name][0], "k": k,
             "wer": metrics["wer"], "wer_ps": metrics["wer_pocketsphinx"], "r": metrics["r"],

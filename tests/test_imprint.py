@@ -182,9 +182,9 @@ def test_words_not_heard_is_one_warning_line_and_recorded(tmp_path, picture):
     assert len(warnings) == 1 and "kettle" in warnings[0].lower() and "--strength" in warnings[0], proc.stderr
     record = json.loads((out / "w.json").read_text())
     assert record["check"]["heard"] is False and record["check"]["warning"] == warnings[0]
-    from src.sampling.imprint import PICTURE_LEVELS
+    from src.sampling.imprint import LADDER
 
-    assert [a["lowered"] for a in record["check"]["attempts"]] == list(PICTURE_LEVELS)
+    assert [(a["lowered"], a["louder"]) for a in record["check"]["attempts"]] == list(LADDER)
     proc = run_cli("--image", picture, "--audio_path", tmp_path / "other.wav", "--audio_prompt", SENTENCE,
                    "--out_dir", out, "--name", "w2", "--no_eval")
     assert proc.returncode == 0 and "warning:" not in proc.stderr
@@ -207,9 +207,38 @@ def test_thin_dark_lines_are_widened_and_the_choice_is_measured():
     assert np.array_equal(widened[:, 38:46], np.zeros((256, 8))) and widened[:, 37].min() == widened[:, 46].min() == 1
     silence = np.full((256, 1024), C.LOG_FLOOR, dtype=np.float32)
     recipe = recipe_for(0.5)
-    chosen, scores = choose_drawing(silence, picture, recipe)
+    chosen, scores, _ = choose_drawing(silence, picture, recipe)
     assert set(scores) == set(DRAWINGS) and chosen.startswith("widened dark")
     assert scores[chosen] > scores["plain"] + 0.05
     quick = GriffinLim(n_iter=QUICK_ITERS)
     again = roundtrip_r(C.as_written(vocode(combine(silence, DRAWINGS[chosen](picture), recipe), quick)), picture)
     assert again == pytest.approx(scores[chosen], abs=1e-4)
+
+
+def test_a_loud_sample_is_compressed_towards_the_floor_not_shifted_under_it():
+    """White picture, a ramp from black, loud harmonics: the wav would peak near 7. Scaling it down shifts every cell
+    ~2 nats down and the ramp's dark end under the 16-bit floor; fit_to_wav compresses towards the floor instead, so
+    the wav fits about as it is (no shift), the darkest cells stay put, and the written wav keeps more of the ramp."""
+    from src.audio import converter
+    from src.audio.griffinlim import GriffinLim
+    from src.evaluation.metrics import roundtrip_r
+    from src.sampling.imprint import QUICK_ITERS, combine, fit_to_wav, recipe_for, vocode
+
+    picture = np.ones((256, 1024), dtype=np.float32)
+    picture[:, 600:1000] = np.linspace(0.0, 1.0, 400, dtype=np.float32)
+    speech = np.full((256, 1024), converter.LOG_FLOOR, dtype=np.float32)
+    speech[10:40:3, 200:500] = 2.0
+    logmel = combine(speech, picture, recipe_for(0.5))
+    quick = GriffinLim(n_iter=QUICK_ITERS)
+    peak = float(np.abs(quick(logmel)).max())
+    assert peak > 3.0
+    fitted, factor = fit_to_wav(logmel, peak)
+    assert 0.8 < factor < 1.0
+    assert abs(float(fitted.min() - logmel.min())) < 0.01  # the darkest cells stay where they are
+    assert float(logmel.max() - fitted.max()) == pytest.approx(np.log(peak / 0.99), abs=1e-3)  # the loudest give way
+    assert float(np.abs(quick(fitted)).max()) < 1.3  # fits nearly as it is: a shift of at most ln 1.3 is left
+    shifted_r = roundtrip_r(converter.as_written(vocode(logmel, quick)), picture)
+    fitted_r = roundtrip_r(converter.as_written(vocode(fitted, quick)), picture)
+    assert fitted_r > shifted_r + 0.005
+    same, factor = fit_to_wav(logmel, 0.5)  # a wav that fits is left alone
+    assert same is logmel and factor == 1.0

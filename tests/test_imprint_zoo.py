@@ -1,6 +1,6 @@
 """A slice of the picture zoo (benchmarks/imprint_zoo.py) through the real CLI: with the default settings the words
 are heard on pictures where the picture drawn at full level made Whisper invent words (benchmarks/bench_imprint_zoo.py:
-open loop lost 9 of 29 with Piper, the default none)."""
+open loop lost 13 of 29 with Piper, the default none)."""
 import json
 import sys
 from pathlib import Path

@@ -24,12 +24,12 @@ __all__ = ["score", "ASRUnavailable", "normalize_text", "word_error_rate", "pear
 
 def load_audio(wav_or_path, sample_rate: int = 16000) -> np.ndarray:
     """A wav path (any rate, resampled) or an array at `sample_rate` -> float32 mono 16 kHz."""
-    from src.audio import converter as C
+    from src.audio import converter
 
     if isinstance(wav_or_path, (str, Path)):
-        return C.load_wav(wav_or_path)
+        return converter.load_wav(wav_or_path)
     wav = np.asarray(wav_or_path, dtype=np.float32).reshape(-1)
-    return C.resample(wav, sample_rate, C.SAMPLE_RATE) if sample_rate != C.SAMPLE_RATE else wav
+    return converter.resample(wav, sample_rate, converter.SAMPLE_RATE) if sample_rate != converter.SAMPLE_RATE else wav
 
 
 def picture_target(image) -> np.ndarray:

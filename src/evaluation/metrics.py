@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from src.audio import converter as C
+from src.audio import converter
 
 
 # ----------------------------------------------------------------------------------------------- words
@@ -40,8 +40,8 @@ def word_error_rate(reference: str, hypothesis: str) -> float:
 # ----------------------------------------------------------------------------------------------- picture
 def spectrogram_image_of(wav16k: np.ndarray) -> np.ndarray:
     """What a viewer shows for this wav: pad/trim to 10.24 s, log-mel, Auffusion's [0, 1] image (256, 1024)."""
-    logmel = C.wav_to_logmel(C.pad_or_trim(wav16k, C.N_SAMPLES))[:, : C.N_FRAMES]
-    return C.logmel_to_image(logmel)
+    logmel = converter.wav_to_logmel(converter.pad_or_trim(wav16k, converter.N_SAMPLES))[:, : converter.N_FRAMES]
+    return converter.logmel_to_image(logmel)
 
 
 def pearson_r(a: np.ndarray, b: np.ndarray) -> float:

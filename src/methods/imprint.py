@@ -48,7 +48,7 @@ def run(settings, name: str, seed: int) -> dict:
         "settings": {"strength": settings.strength, "tts": None if settings.audio_path else settings.tts,
                      "vocoder": settings.vocoder, "griffinlim_iters": settings.griffinlim_iters,
                      **speech_info, "speech_start_s": made["speech_start_s"], "drawing": made["drawing"],
-                     "drawing_r": made["drawing_r"],
+                     "drawing_r": made["drawing_r"], "wav_fit": made["fit"],
                      "recipe": dataclasses.asdict(made["recipe"])},
         "check": {"attempts": made["attempts"], "heard": made["heard_ok"]},
     }
@@ -64,9 +64,11 @@ def warn_not_heard(made: dict) -> str:
     """One stderr line (also kept in the json) when the written wav is not heard as the words: no silent failures."""
     wer = min(a["wer"] for a in made["attempts"])
     lowered = -min(a["lowered"] for a in made["attempts"])
-    line = (f"warning: the words are not heard clearly: Whisper heard \"{made['heard']}\" (WER {wer:.2f}"
-            f"{f', even with the picture {lowered:g} nats quieter' if lowered else ''}); try --strength 0.8, fewer "
-            f"words, or a calmer picture")
+    louder = max(a["louder"] for a in made["attempts"])
+    tried = f", even with the picture {lowered:g} nats quieter" if lowered else ""
+    tried += f" and the speech {louder:g} nat{'s' if louder != 1 else ''} louder" if lowered and louder else ""
+    line = (f"warning: the words are not heard clearly: Whisper heard \"{made['heard']}\" (WER {wer:.2f}{tried}); "
+            f"try --strength 0.8, fewer words, or a calmer picture")
     print(line, file=sys.stderr)
     return line
 
