@@ -68,7 +68,8 @@ def run_one(job) -> dict:
         settings = ImprintSettings(image=str(picture_path), audio_prompt=words, audio_path=audio_path,
                                    out_dir=str(out), overwrite=True)
         record = run(settings, "000000", 0)
-        wav_path, lowered = out / "000000.wav", -min([a["lowered"] for a in record["check"]["attempts"]] or [0])
+        wav_path = out / "000000.wav"
+        lowered = -record["settings"]["recipe"]["top"]  # the kept step's level, not the last one tried
         drawing = record["settings"]["drawing"]
     else:
         from src.audio.vocoders import GriffinLim

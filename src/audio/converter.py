@@ -73,11 +73,8 @@ def resample(wav: np.ndarray, orig_sr: int, target_sr: int = SAMPLE_RATE) -> np.
 
 def save_wav(path: str | Path, wav, sample_rate: int = SAMPLE_RATE) -> Path:
     """Write 16-bit PCM; values are clipped to [-1, 1]."""
-    import soundfile as sf
-
     path = Path(path)
-    wav = np.clip(np.asarray(to_numpy(wav), dtype=np.float32).reshape(-1), -1.0, 1.0)
-    sf.write(str(path), wav, sample_rate, subtype="PCM_16")
+    write_pcm16(str(path), wav, sample_rate)
     return path
 
 
@@ -91,10 +88,17 @@ def as_written(wav, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     import soundfile as sf
 
     buffer = io.BytesIO()
-    sf.write(buffer, np.clip(np.asarray(to_numpy(wav), dtype=np.float32).reshape(-1), -1.0, 1.0), sample_rate,
-             subtype="PCM_16", format="WAV")
+    write_pcm16(buffer, wav, sample_rate, format="WAV")
     buffer.seek(0)
     return sf.read(buffer, dtype="float32")[0]
+
+
+def write_pcm16(target, wav, sample_rate: int, **options) -> None:
+    """The one 16-bit write behind save_wav and as_written: mono float32 clipped to [-1, 1], to a path or a buffer."""
+    import soundfile as sf
+
+    sf.write(target, np.clip(np.asarray(to_numpy(wav), dtype=np.float32).reshape(-1), -1.0, 1.0), sample_rate,
+             subtype="PCM_16", **options)
 
 
 def pad_or_trim(wav: np.ndarray, n_samples: int = N_SAMPLES) -> np.ndarray:
