@@ -5,6 +5,8 @@ with what was heard, for each voice, against baselines measured in the same run.
     python benchmarks/bench_imprint_zoo.py                 # 29 pictures x 1 sentence x 3 voices, all methods
     python benchmarks/bench_imprint_zoo.py --quick         # 9 pictures, Piper only (tuning)
     python benchmarks/bench_imprint_zoo.py --sentences 2   # each picture with two sentences
+    python benchmarks/bench_imprint_zoo.py --held_out --methods default --voices piper kokoro kokoro_male
+                                                           # pictures, sentences and a voice never tuned on
 
 Every number comes from the written wav as METRICS.md says: deterministic Whisper tiny.en (WER capped at 1), the
 second recogniser pocketsphinx, round-trip r against the picture. Methods:
@@ -30,7 +32,30 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 QUICK = ("chelsea", "hubble", "line_house", "big_letters", "cartoon_house", "rings", "brick", "horse", "white_dot")
 METHODS = ("default", "open loop", "quiet picture", "speech alone")
-VOICES = ("piper", "kokoro", "espeak")
+VOICES = ("piper", "kokoro", "espeak", "kokoro_male")
+
+
+def picture_set(held_out: bool) -> tuple[dict, list[str], list[tuple[str, int]]]:
+    """(name -> (family, picture), sentences, (name, sentence index) pairs): the zoo the method was tuned on, or the
+    held-out set it never saw (benchmarks/imprint_heldout.py)."""
+    if held_out:
+        from imprint_heldout import SENTENCES, held_out_pairs, held_out_pictures
+
+        return held_out_pictures(), SENTENCES, held_out_pairs()
+    from imprint_zoo import SENTENCES, pairs, zoo
+
+    return zoo(), SENTENCES, pairs(1)
+
+
+def recorded_voice_wav(voice: str, words: str, folder: Path) -> str | None:
+    """The wav of a 'recorded' voice (None for Piper, which the CLI speaks itself)."""
+    from imprint_zoo import espeak_voice_wav, kokoro_voice_wav
+
+    if voice == "piper":
+        return None
+    if voice == "espeak":
+        return str(espeak_voice_wav(words, folder))
+    return str(kokoro_voice_wav(words, folder, voice="jm_kumo" if voice == "kokoro_male" else "jf_gongitsune"))
 
 
 def make_logmel(method: str, speech, picture):
@@ -50,17 +75,15 @@ def make_logmel(method: str, speech, picture):
 
 
 def run_one(job) -> dict:
-    method, voice, name, k, folder = job
-    from imprint_zoo import SENTENCES, espeak_voice_wav, kokoro_voice_wav, zoo
-
+    method, voice, name, k, folder, held_out = job
     from src.audio.converter import save_wav
     from src.evaluation import score
     from src.picture import load_picture
     from src.settings import ImprintSettings
 
-    words, picture_path = SENTENCES[k], Path(folder) / f"{name}.png"
-    recorded = {"espeak": espeak_voice_wav, "kokoro": kokoro_voice_wav}.get(voice)
-    audio_path = str(recorded(words, Path(folder))) if recorded else None
+    pictures, sentences, _ = picture_set(held_out)
+    words, picture_path = sentences[k], Path(folder) / f"{name}.png"
+    audio_path = recorded_voice_wav(voice, words, Path(folder))
     out = Path(folder) / f"{method.replace(' ', '_')}_{voice}_{name}_{k}"
     if method == "default":
         from src.methods.imprint import run
@@ -81,15 +104,13 @@ def run_one(job) -> dict:
         wav_path, lowered = save_wav(out.with_suffix(".wav"), vocode(logmel, GriffinLim(seed=0))), 0.0
         drawing = "-"
     metrics = score(wav_path, text=words, image=load_picture(picture_path))
-    return {"method": method, "voice": voice, "name": name, "family": zoo()[name][0], "k": k,
+    return {"method": method, "voice": voice, "name": name, "family": pictures[name][0], "k": k,
             "wer": metrics["wer"], "wer_ps": metrics["wer_pocketsphinx"], "r": metrics["r"],
             "heard": metrics["transcript"], "lowered": lowered, "drawing": drawing}
 
 
 def print_tables(rows: list[dict]) -> None:
-    from imprint_zoo import zoo
-
-    families = list(dict.fromkeys(family for family, _ in zoo().values()))
+    families = list(dict.fromkeys(r["family"] for r in rows))
     for voice in dict.fromkeys(r["voice"] for r in rows):
         print(f"\n## voice: {voice}")
         print(f"{'method':<14} {'WER tiny':>8} {'WER ps':>7} {'lost':>6} {'worst':>6} {'r':>6}")
@@ -117,26 +138,33 @@ def print_tables(rows: list[dict]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help=f"only {len(QUICK)} pictures and the Piper voice")
-    parser.add_argument("--sentences", type=int, default=1, help="sentences per picture (default 1)")
-    parser.add_argument("--voices", nargs="+", default=list(VOICES), choices=VOICES,
+    parser.add_argument("--sentences", type=int, default=1, help="sentences per zoo picture (default 1; the held-out set has one each)")
+    parser.add_argument("--held_out", action="store_true",
+                        help="the held-out pictures and sentences (benchmarks/imprint_heldout.py) instead of the zoo")
+    parser.add_argument("--voices", nargs="+", default=list(VOICES[:3]), choices=VOICES,
                         help="piper: the project's TTS (--audio_prompt); kokoro, espeak: recorded wavs of other "
-                             "engines (--audio_path); default all three")
+                             "engines (--audio_path); kokoro_male: Kokoro's male voice, never used while tuning; "
+                             "default piper kokoro espeak")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     args = parser.parse_args()
     from multiprocessing import get_context
 
-    from imprint_zoo import pairs, zoo
     from PIL import Image
 
     from src.picture import load_picture
 
     voices = ["piper"] if args.quick else args.voices
     started = time.perf_counter()
+    pictures, _, pairs = picture_set(args.held_out)
+    if not args.held_out and args.sentences != 1:
+        from imprint_zoo import pairs as zoo_pairs
+
+        pairs = zoo_pairs(args.sentences)
     with tempfile.TemporaryDirectory() as folder:
-        for name, (_, picture) in zoo().items():  # the zoo as picture files, read back like any user's picture
+        for name, (_, picture) in pictures.items():  # the pictures as files, read back like any user's picture
             Image.fromarray(np.round(load_picture(picture) * 255).astype(np.uint8)).save(Path(folder) / f"{name}.png")
-        jobs = [(m, v, n, k, folder) for m in args.methods for v in voices for n, k in pairs(args.sentences)
+        jobs = [(m, v, n, k, folder, args.held_out) for m in args.methods for v in voices for n, k in pairs
                 if not args.quick or n in QUICK]
         with get_context("spawn").Pool(args.workers) as pool:
             rows = pool.map(run_one, jobs, chunksize=1)

@@ -154,6 +154,13 @@ def pairs(sentences_per_picture: int = 2) -> list[tuple[str, int]]:
             for k in range(sentences_per_picture)]
 
 
+def _key(*parts) -> str:
+    """A file-name key for cached voice wavs, the same in every process (str hash() is salted per process)."""
+    import hashlib
+
+    return hashlib.sha1(repr(parts).encode()).hexdigest()[:10]
+
+
 def kokoro_voice_wav(text: str, folder: Path, voice: str = "jf_gongitsune", speed: float = 1.0) -> Path:
     """The sentence spoken by Kokoro-82M (a neural TTS of another family than Piper's VITS) with one of its Japanese
     female voices reading English phonemes (espeak-ng's IPA), as the engine's own 24 kHz wav: a held-out, accented,
@@ -163,7 +170,7 @@ def kokoro_voice_wav(text: str, folder: Path, voice: str = "jf_gongitsune", spee
 
     import soundfile as sf
 
-    path = folder / f"kokoro_{voice}_{abs(hash((text, voice, speed))) % 10**8}.wav"
+    path = folder / f"kokoro_{voice}_{_key(text, voice, speed)}.wav"
     if path.is_file():
         return path
     try:
@@ -195,7 +202,7 @@ def espeak_voice_wav(text: str, folder: Path, variant: str = "en-us+f3") -> Path
     if exe is None:
         raise RuntimeError("espeak-ng is not installed (apt-get install espeak-ng)")
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"espeak_{abs(hash((text, variant))) % 10**8}.wav"
+    path = folder / f"espeak_{_key(text, variant)}.wav"
     if not path.is_file():
         raw = folder / "raw.wav"
         subprocess.run([exe, "-v", variant, "-s", "150", "-w", str(raw), text], check=True, capture_output=True)

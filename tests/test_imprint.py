@@ -242,3 +242,23 @@ def test_a_loud_sample_is_compressed_towards_the_floor_not_shifted_under_it():
     assert fitted_r > shifted_r + 0.005
     same, factor = fit_to_wav(logmel, 0.5)  # a wav that fits is left alone
     assert same is logmel and factor == 1.0
+
+
+def test_a_small_feature_on_a_flat_ground_is_drawn(tmp_path):
+    """A dark bird on white covers 0.25 % of the canvas, inside the contrast stretch's 0.5 % tail: the stretch must not
+    erase it (it once left a black canvas with only the speech). Through the real CLI, from the written spectrogram."""
+    picture = np.full((256, 1024), 255, dtype=np.uint8)
+    picture[90:115, 600:626] = 20  # the bird: 650 pixels
+    Image.fromarray(picture).save(tmp_path / "bird.png")
+    out = tmp_path / "out"
+    assert cli.main(["--image", str(tmp_path / "bird.png"), "--audio_prompt", SENTENCE, "--out_dir", str(out),
+                     "--name", "b", "--no_eval"]) == 0
+    spec = np.asarray(Image.open(out / "b_spec.png").convert("L"), dtype=np.float32)
+    record = json.loads((out / "b.json").read_text())
+    start = int(record["settings"]["speech_start_s"] * 100)
+    ground = np.delete(spec, np.s_[max(start - 10, 0): start + 260], axis=1)  # the canvas away from the words
+    assert spec[95:110, 605:621].mean() < ground.mean() - 60  # the bird is dark on a bright ground
+    from src.audio.converter import load_wav
+    from src.evaluation.metrics import roundtrip_r
+
+    assert roundtrip_r(load_wav(out / "b.wav"), picture / 255.0) > 0.3

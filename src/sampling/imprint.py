@@ -71,8 +71,12 @@ def recipe_for(strength: float) -> Recipe:
 
 
 def stretch_contrast(picture: np.ndarray, low: float = 0.5, high: float = 99.5) -> np.ndarray:
-    """Linear stretch of the picture's percentiles to [0, 1]: more picture variance, r unchanged (r is affine-free)."""
+    """Linear stretch of the picture's percentiles to [0, 1]: more picture variance, r unchanged (r is affine-free).
+    A small feature on a flat ground (a bird on white, under 0.5 % of the pixels) lies outside the percentiles, which
+    then span almost nothing: there the full range is stretched instead, or the bird would be all that is left."""
     lo, hi = np.percentile(picture, [low, high])
+    if hi - lo < 0.1 * (float(picture.max()) - float(picture.min())):
+        lo, hi = float(picture.min()), float(picture.max())
     if hi - lo < 1e-6:
         return np.zeros_like(picture, dtype=np.float32)
     return np.clip((picture - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
