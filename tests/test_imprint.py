@@ -168,9 +168,11 @@ def test_picture_is_blurred_only_under_speech():
 
 
 def test_words_not_heard_is_one_warning_line_and_recorded(tmp_path, picture):
-    """Recorded speech that says other words than --audio_prompt: the check tries quieter pictures, then says what it
-    heard in one line and keeps that line in the json; --no_eval skips the check."""
+    """Recorded speech that says other words than --audio_prompt: Whisper hears the recording alone as other words too,
+    so the check stops after the first step and says so in one line (the recording, not the picture), kept in the
+    json; --no_eval skips the check."""
     from src.audio import converter as C
+    from src.sampling.imprint import HEARD_WER
     from src.speech.tts import synthesize
 
     C.save_wav(tmp_path / "other.wav", synthesize("The kettle whistled loudly in the empty kitchen."))
@@ -179,16 +181,37 @@ def test_words_not_heard_is_one_warning_line_and_recorded(tmp_path, picture):
                    "--out_dir", out, "--name", "w")
     assert proc.returncode == 0, proc.stderr
     warnings = [line for line in proc.stderr.splitlines() if line.startswith("warning:")]
-    assert len(warnings) == 1 and "kettle" in warnings[0].lower() and "--strength" in warnings[0], proc.stderr
+    assert len(warnings) == 1 and "kettle" in warnings[0].lower() and "--audio_prompt" in warnings[0], proc.stderr
     record = json.loads((out / "w.json").read_text())
     assert record["check"]["heard"] is False and record["check"]["warning"] == warnings[0]
-    from src.sampling.imprint import LADDER
-
-    assert [(a["lowered"], a["louder"]) for a in record["check"]["attempts"]] == list(LADDER)
+    assert "kettle" in record["check"]["speech_alone"]["heard"].lower()
+    assert record["check"]["speech_alone"]["wer"] > HEARD_WER and len(record["check"]["attempts"]) == 1
     proc = run_cli("--image", picture, "--audio_path", tmp_path / "other.wav", "--audio_prompt", SENTENCE,
                    "--out_dir", out, "--name", "w2", "--no_eval")
     assert proc.returncode == 0 and "warning:" not in proc.stderr
     assert json.loads((out / "w2.json").read_text())["check"]["attempts"] == []
+
+
+def test_the_ladder_runs_on_while_the_speech_alone_is_heard_better():
+    """The loop's stopping rule, with a recogniser that never hears the words over the picture: when the speech alone
+    is heard, every step of LADDER is tried and the warning blames the picture (--strength); when the speech alone is
+    misheard just as badly, the first step is kept and the warning blames the words."""
+    from src.audio.griffinlim import GriffinLim
+    from src.methods.imprint import warn_not_heard
+    from src.sampling.imprint import LADDER, imprint_until_heard, recipe_for
+
+    speech = np.full((256, 1024), -11.5, dtype=np.float32)
+    speech[10:60:4, 100:300] = 1.0
+    picture = np.random.default_rng(0).random((256, 1024)).astype(np.float32)
+    words = "the words that were said"
+    for alone, steps, advice in ((words, len(LADDER), "--strength"), ("other words", 1, "other words")):
+        heard = []
+        made = imprint_until_heard(speech, picture, recipe_for(0.5), GriffinLim(n_iter=2), words,
+                                   transcribe=lambda wav: heard.append(len(wav)) or "other words",
+                                   hear_speech_alone=lambda: alone)
+        assert len(made["attempts"]) == len(heard) == steps and made["heard_ok"] is False
+        assert made["speech_alone"]["heard"] == alone
+        assert advice in warn_not_heard(made, recorded=False)
 
 
 def test_thin_dark_lines_are_widened_and_the_choice_is_measured():

@@ -23,6 +23,7 @@ class GenerationError(UserError, RuntimeError):
 def run(settings, name: str, seed: int) -> dict:
     """One imprint sample written as <name>_img.png, _spec.png, _spec_colormap.png, .npy, .wav, .json.
     Every file target is checked before any work, and nothing is written (no folder either) when a step fails."""
+    from src.audio.converter import as_written
     from src.evaluation.asr import listening_budget, transcribe_whisper
     from src.methods.finish import finish_sample, make_vocoder
     from src.outputs import check_targets, sample_paths
@@ -40,8 +41,10 @@ def run(settings, name: str, seed: int) -> dict:
                                       length_scale=settings.length_scale)
     listen = None if settings.no_eval or not text else \
         functools.partial(transcribe_whisper, max_new_tokens=listening_budget(text))
+    hear_alone = None if listen is None else functools.partial(listen, as_written(speech))
     made = imprint.imprint_until_heard(speech_logmel(speech), picture, imprint.recipe_for(settings.strength),
-                                       make_vocoder(settings, seed), text, transcribe=listen, seed=seed)
+                                       make_vocoder(settings, seed), text, transcribe=listen, seed=seed,
+                                       hear_speech_alone=hear_alone)
     record = {
         "method": "imprint", "image": image_label, "image_prompt": list(settings.image_prompt) or None,
         "audio_prompt": text, "audio_path": settings.audio_path, "seed": seed,
@@ -50,25 +53,35 @@ def run(settings, name: str, seed: int) -> dict:
                      **speech_info, "speech_start_s": made["speech_start_s"], "drawing": made["drawing"],
                      "drawing_r": made["drawing_r"], "wav_fit": made["fit"],
                      "recipe": dataclasses.asdict(made["recipe"])},
-        "check": {"attempts": made["attempts"], "heard": made["heard_ok"]},
+        "check": {"attempts": made["attempts"], "heard": made["heard_ok"], "speech_alone": made["speech_alone"]},
     }
     if made["heard_ok"] is False:
-        record["check"]["warning"] = warn_not_heard(made)
+        record["check"]["warning"] = warn_not_heard(made, recorded=settings.audio_path is not None)
     # the loop listened to exactly the samples the wav file holds (16-bit), so a heard transcript is the file's (far
     # inside the listening budget); one not heard may have been cut short, so the file is transcribed in full
     return finish_sample(settings, paths, record, made["logmel"], made["wav"], picture,
                          transcript=made["heard"] if made["heard_ok"] else None)
 
 
-def warn_not_heard(made: dict) -> str:
-    """One stderr line (also kept in the json) when the written wav is not heard as the words: no silent failures."""
+def warn_not_heard(made: dict, recorded: bool) -> str:
+    """One stderr line (also kept in the json) when the written wav is not heard as the words: no silent failures. It
+    names the cause: the speech itself (heard no better without the picture) or the picture over it."""
+    from src.sampling.imprint import HEARD_WER
+
     wer = min(a["wer"] for a in made["attempts"])
-    lowered = -min(a["lowered"] for a in made["attempts"])
-    louder = max(a["louder"] for a in made["attempts"])
-    tried = f", even with the picture {lowered:g} nats quieter" if lowered else ""
-    tried += f" and the speech {louder:g} nat{'s' if louder != 1 else ''} louder" if lowered and louder else ""
-    line = (f"warning: the words are not heard clearly: Whisper heard \"{made['heard']}\" (WER {wer:.2f}{tried}); "
-            f"try --strength 0.8, fewer words, or a calmer picture")
+    alone = made.get("speech_alone")
+    if alone is not None and alone["wer"] > HEARD_WER:
+        change = "check that --audio_prompt gives the words the recording says" if recorded else "try other words"
+        line = (f"warning: the words are not heard clearly, and not because of the picture: Whisper hears the speech "
+                f"alone as \"{alone['heard']}\" (WER {alone['wer']:.2f}) and the sample as \"{made['heard']}\" "
+                f"(WER {wer:.2f}); {change}")
+    else:
+        lowered = -min(a["lowered"] for a in made["attempts"])
+        louder = max(a["louder"] for a in made["attempts"])
+        tried = f", even with the picture {lowered:g} nats quieter" if lowered else ""
+        tried += f" and the speech {louder:g} nat{'s' if louder != 1 else ''} louder" if lowered and louder else ""
+        line = (f"warning: the words are not heard clearly: Whisper heard \"{made['heard']}\" (WER {wer:.2f}{tried}); "
+                f"try --strength 0.8, fewer words, or a calmer picture")
     print(line, file=sys.stderr)
     return line
 
