@@ -285,3 +285,15 @@ def test_a_small_feature_on_a_flat_ground_is_drawn(tmp_path):
     from src.evaluation.metrics import roundtrip_r
 
     assert roundtrip_r(load_wav(out / "b.wav"), picture / 255.0) > 0.3
+
+
+def test_a_flat_picture_keeps_its_shade(tmp_path):
+    """A white page is drawn loud and a black one silent (a flat picture has nothing to stretch; it once became black
+    whatever its shade)."""
+    shades = {}
+    for name, value in (("white", 255), ("black", 0)):
+        Image.fromarray(np.full((256, 1024), value, dtype=np.uint8)).save(tmp_path / f"{name}.png")
+        assert cli.main(["--image", str(tmp_path / f"{name}.png"), "--audio_prompt", SENTENCE, "--out_dir",
+                         str(tmp_path / "out"), "--name", name, "--no_eval"]) == 0
+        shades[name] = float(np.median(np.asarray(Image.open(tmp_path / "out" / f"{name}_spec.png").convert("L"))))
+    assert shades["white"] > 120 and shades["black"] < 20, shades

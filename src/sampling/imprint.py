@@ -77,8 +77,8 @@ def stretch_contrast(picture: np.ndarray, low: float = 0.5, high: float = 99.5) 
     lo, hi = np.percentile(picture, [low, high])
     if hi - lo < 0.1 * (float(picture.max()) - float(picture.min())):
         lo, hi = float(picture.min()), float(picture.max())
-    if hi - lo < 1e-6:
-        return np.zeros_like(picture, dtype=np.float32)
+    if hi - lo < 1e-6:  # one flat shade: kept as it is (a white page stays loud, a black one silent)
+        return np.clip(picture, 0.0, 1.0).astype(np.float32)
     return np.clip((picture - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
 
 
