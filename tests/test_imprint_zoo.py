@@ -30,3 +30,29 @@ def test_words_are_heard_on_pictures_of_different_families(tmp_path):
         record = json.loads((tmp_path / "out" / f"{name}.json").read_text())
         assert record["check"]["heard"] is True, (name, record["metrics"]["transcript"])
         assert record["metrics"]["wer"] <= HEARD_WER, (name, record["metrics"]["transcript"])
+
+
+def test_the_held_out_set_loads_offline_and_shares_nothing_with_the_zoo(monkeypatch):
+    """bench_imprint_zoo.py --held_out: its pictures load without any download (the network is refused here), cover
+    the zoo's nine families, and neither a picture nor a sentence was used while tuning."""
+    import socket
+
+    import imprint_heldout
+
+    from src.evaluation.metrics import pearson_r
+    from src.picture import load_picture
+
+    def refuse(*args, **kwargs):
+        raise OSError("no network in this test")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    held = imprint_heldout.held_out_pictures()
+    zoo = imprint_zoo.zoo()
+    assert {family for family, _ in held.values()} == {family for family, _ in zoo.values()}
+    assert not set(held) & set(zoo) and not set(imprint_heldout.SENTENCES) & set(imprint_zoo.SENTENCES)
+    for name, (_, picture) in held.items():
+        canvas = load_picture(picture)
+        assert canvas.shape == (256, 1024) and float(canvas.std()) > 0.01, name
+    zoo_canvases = [load_picture(picture) for _, picture in zoo.values()]
+    for name, (_, picture) in held.items():  # not a zoo picture under another name (a darkened copy correlates too)
+        assert all(abs(pearson_r(load_picture(picture), other)) < 0.9 for other in zoo_canvases), name
