@@ -1,5 +1,6 @@
 #!/usr/bin/env python
 """Score a folder of outputs: Whisper WER, pocketsphinx WER, round-trip r, SSIM (METRICS.md), from each written wav.
+With --whisper_base also Whisper base's WER (the `base` extra), the larger recogniser METRICS.md's judges use.
 
     python evaluate.py out/demo            # -> out/demo/metrics.csv + a summary table
     python evaluate.py out/demo --plot     # also out/demo/wer_vs_r.png (from metrics.csv when it already exists)
@@ -19,7 +20,8 @@ from pathlib import Path
 
 from src.cli import OneLineParser, run_script
 
-COLUMNS = ("name", "wer", "r", "ssim", "wer_pocketsphinx", "transcript", "reference", "picture")
+NUMBERS = ("wer", "r", "ssim", "wer_pocketsphinx", "wer_whisper_base")
+COLUMNS = ("name", *NUMBERS, "transcript", "reference", "picture")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--text", default=None,
                    help="reference words for samples whose json has no audio_prompt (without words a sample gets no "
                         "WER, and one notice names such samples)")
-    p.add_argument("--no_pocketsphinx", action="store_true", help="skip the second recogniser (faster)")
+    p.add_argument("--no_pocketsphinx", action="store_true", help="skip the pocketsphinx recogniser (faster)")
+    p.add_argument("--whisper_base", action="store_true",
+                   help="also score with Whisper base (about 1.3 s a sample; needs pip install -e \".[base]\")")
     p.add_argument("--overwrite", action="store_true",
                    help="score again and replace metrics.csv / wer_vs_r.png / index.html")
     return p
@@ -63,14 +67,15 @@ def find_samples(out_dir: Path, default_text: str | None) -> list[dict]:
     return samples
 
 
-def score_samples(samples: list[dict], pocketsphinx: bool) -> list[dict]:
+def score_samples(samples: list[dict], pocketsphinx: bool, whisper_base: bool = False) -> list[dict]:
     from tqdm import tqdm
 
     from src.evaluation import score
 
     rows = []
     for sample in tqdm(samples, desc="scoring", unit="sample", file=sys.stderr):
-        metrics = score(sample["wav"], text=sample["text"], image=sample["picture"], pocketsphinx=pocketsphinx)
+        metrics = score(sample["wav"], text=sample["text"], image=sample["picture"], pocketsphinx=pocketsphinx,
+                        whisper_base=whisper_base)
         rows.append({"name": sample["name"], "reference": sample["text"] or "",
                      "picture": str(sample["picture"] or ""), **metrics})
     return rows
@@ -92,8 +97,7 @@ def read_csv(path: Path) -> list[dict]:
 
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
-    numbers = ("wer", "r", "ssim", "wer_pocketsphinx")
-    return [{key: float(value) if key in numbers else value for key, value in row.items() if value}
+    return [{key: float(value) if key in NUMBERS else value for key, value in row.items() if value}
             for row in rows]
 
 
@@ -103,7 +107,7 @@ def mean_of(rows: list[dict], key: str) -> float | None:
 
 
 def format_table(rows: list[dict]) -> str:
-    keys = ("wer", "r", "ssim", "wer_pocketsphinx")
+    keys = NUMBERS if any("wer_whisper_base" in row for row in rows) else NUMBERS[:4]
     fmt = lambda v: f"{v:8.3f}" if isinstance(v, float) and v == v else f"{'-':>8}"
     width = max([4] + [len(row["name"]) for row in rows])
     lines = [f"{'name':<{width}} " + " ".join(f"{k[:8]:>8}" for k in keys)]
@@ -179,7 +183,7 @@ def main(argv=None) -> int:
     from src.errors import is_user_error
 
     try:
-        rows = score_samples(samples, pocketsphinx=not args.no_pocketsphinx)
+        rows = score_samples(samples, pocketsphinx=not args.no_pocketsphinx, whisper_base=args.whisper_base)
     except Exception as exc:
         if not is_user_error(exc):
             raise

@@ -9,7 +9,7 @@ with what was heard, for each voice, against baselines measured in the same run.
                                                            # pictures, sentences and a voice never tuned on
 
 Every number comes from the written wav as METRICS.md says: deterministic Whisper tiny.en (WER capped at 1), the
-second recogniser pocketsphinx, round-trip r against the picture. Methods:
+second recognisers Whisper base (the `base` extra, inside `bench`) and pocketsphinx, round-trip r against the picture. Methods:
     default        the imprint method as the CLI runs it (src/methods/imprint.py: listens, lowers the picture if needed)
     open loop      the same method without listening (its drawing, the picture at full level)
     quiet picture  METRICS.md's baseline max(S, -4 + 2 log image)
@@ -103,9 +103,10 @@ def run_one(job) -> dict:
         logmel = make_logmel(method, speech_logmel(speech), load_picture(picture_path))
         wav_path, lowered = save_wav(out.with_suffix(".wav"), vocode(logmel, GriffinLim(seed=0))), 0.0
         drawing = "-"
-    metrics = score(wav_path, text=words, image=load_picture(picture_path))
+    metrics = score(wav_path, text=words, image=load_picture(picture_path), whisper_base=True)
     return {"method": method, "voice": voice, "name": name, "family": pictures[name][0], "k": k,
-            "wer": metrics["wer"], "wer_ps": metrics["wer_pocketsphinx"], "r": metrics["r"],
+            "wer": metrics["wer"], "wer_ps": metrics["wer_pocketsphinx"], "wer_base": metrics["wer_whisper_base"],
+            "r": metrics["r"], "heard_base": metrics["transcript_whisper_base"],
             "heard": metrics["transcript"], "lowered": lowered, "drawing": drawing}
 
 
@@ -113,26 +114,33 @@ def print_tables(rows: list[dict]) -> None:
     families = list(dict.fromkeys(r["family"] for r in rows))
     for voice in dict.fromkeys(r["voice"] for r in rows):
         print(f"\n## voice: {voice}")
-        print(f"{'method':<14} {'WER tiny':>8} {'WER ps':>7} {'lost':>6} {'worst':>6} {'r':>6}")
+        print(f"{'method':<14} {'WER tiny':>8} {'WER base':>8} {'WER ps':>7} {'lost':>6} {'worst':>6} {'r':>6}"
+              f" {'lost base':>9} {'worst base':>10}")
         for method in METHODS:
             rs = [r for r in rows if r["voice"] == voice and r["method"] == method]
             if rs:
-                print(f"{method:<14} {np.mean([r['wer'] for r in rs]):8.3f} {np.mean([r['wer_ps'] for r in rs]):7.3f} "
+                print(f"{method:<14} {np.mean([r['wer'] for r in rs]):8.3f} {np.mean([r['wer_base'] for r in rs]):8.3f} "
+                      f"{np.mean([r['wer_ps'] for r in rs]):7.3f} "
                       f"{sum(r['wer'] >= 0.5 for r in rs):>3}/{len(rs):<2} {max(r['wer'] for r in rs):6.2f} "
-                      f"{np.mean([r['r'] for r in rs]):6.3f}")
+                      f"{np.mean([r['r'] for r in rs]):6.3f} {sum(r['wer_base'] >= 0.5 for r in rs):>6}/{len(rs):<2} "
+                      f"{max(r['wer_base'] for r in rs):10.2f}")
         default = [r for r in rows if r["voice"] == voice and r["method"] == "default"]
         if not default:
             continue
-        print("\ndefault by family (WER tiny / r / mean nats the picture was lowered / drawings chosen):")
+        print("\ndefault by family (WER tiny / WER base / r / mean nats the picture was lowered / drawings chosen):")
         for family in families:
             fs = [r for r in default if r["family"] == family]
             if fs:
-                print(f"  {family:<14} {np.mean([r['wer'] for r in fs]):.3f} / {np.mean([r['r'] for r in fs]):.3f} / "
+                print(f"  {family:<14} {np.mean([r['wer'] for r in fs]):.3f} / {np.mean([r['wer_base'] for r in fs]):.3f} / "
+                      f"{np.mean([r['r'] for r in fs]):.3f} / "
                       f"{np.mean([r['lowered'] for r in fs]):.1f} / "
                       + ", ".join(sorted(set(r["drawing"] for r in fs))))
         print("worst samples of the default:")
         for r in sorted(default, key=lambda r: (-r["wer"], r["r"]))[:5]:
             print(f"  {r['name']} (sentence {r['k']}): WER {r['wer']:.2f}, r {r['r']:.2f}, heard \"{r['heard']}\"")
+        print("worst samples of the default for Whisper base:")
+        for r in sorted(default, key=lambda r: (-r["wer_base"], r["r"]))[:3]:
+            print(f"  {r['name']} (sentence {r['k']}): WER base {r['wer_base']:.2f}, heard \"{r['heard_base']}\"")
 
 
 def main() -> int:

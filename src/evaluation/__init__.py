@@ -5,7 +5,7 @@
     metrics["wer"], metrics["r"]
 
 Keys (present only when their inputs are given): `transcript`, `wer` (Whisper tiny.en), `transcript_pocketsphinx`,
-`wer_pocketsphinx`, `r` (round-trip correlation with the picture), `ssim`, `clip_score` (needs `image_prompt` and a
+`wer_pocketsphinx`, `transcript_whisper_base`, `wer_whisper_base` (with `whisper_base=True`; the `base` extra), `r` (round-trip correlation with the picture), `ssim`, `clip_score` (needs `image_prompt` and a
 local CLIP model; None otherwise), and always `duration_s` (of the audio before pad/trim).
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from src.evaluation.asr import ASRUnavailable, transcribe_pocketsphinx, transcribe_whisper
+from src.evaluation.asr import ASRUnavailable, transcribe_pocketsphinx, transcribe_whisper, transcribe_whisper_base
 from src.evaluation.metrics import (clip_score, normalize_text, pearson_r, roundtrip_r, spectrogram_image_of, ssim,
                                     word_error_rate)
 
@@ -40,7 +40,8 @@ def picture_target(image) -> np.ndarray:
 
 
 def score(wav_or_path, text: str | None = None, image=None, *, sample_rate: int = 16000,
-          pocketsphinx: bool = True, image_prompt: str | None = None, transcript: str | None = None) -> dict:
+          pocketsphinx: bool = True, whisper_base: bool = False, image_prompt: str | None = None,
+          transcript: str | None = None) -> dict:
     """Score one sample from its audio. `image`: path / PIL / array of the intended picture (for r and SSIM).
     `transcript`: Whisper's transcript of these very samples when the caller already has it (not decoded twice)."""
     wav = load_audio(wav_or_path, sample_rate)
@@ -51,6 +52,9 @@ def score(wav_or_path, text: str | None = None, image=None, *, sample_rate: int 
         if pocketsphinx:
             out["transcript_pocketsphinx"] = transcribe_pocketsphinx(wav)
             out["wer_pocketsphinx"] = word_error_rate(text, out["transcript_pocketsphinx"])
+        if whisper_base:
+            out["transcript_whisper_base"] = transcribe_whisper_base(wav)
+            out["wer_whisper_base"] = word_error_rate(text, out["transcript_whisper_base"])
     spec_image = spectrogram_image_of(wav) if (image is not None or image_prompt) else None
     if image is not None:
         target = picture_target(image)
