@@ -9,7 +9,8 @@ with what was heard, for each voice, against baselines measured in the same run.
                                                            # pictures, sentences and a voice never tuned on
 
 Every number comes from the written wav as METRICS.md says: deterministic Whisper tiny.en (WER capped at 1), the
-second recognisers Whisper base (the `base` extra, inside `bench`) and pocketsphinx, round-trip r against the picture. Methods:
+second recognisers Whisper base (the `base` extra, inside `bench`) and pocketsphinx, round-trip r against the
+picture. Methods:
     default        the imprint method as the CLI runs it (src/methods/imprint.py: listens, lowers the picture if needed)
     open loop      the same method without listening (its drawing, the picture at full level)
     quiet picture  METRICS.md's baseline max(S, -4 + 2 log image)
@@ -119,10 +120,10 @@ def print_tables(rows: list[dict]) -> None:
         for method in METHODS:
             rs = [r for r in rows if r["voice"] == voice and r["method"] == method]
             if rs:
-                print(f"{method:<14} {np.mean([r['wer'] for r in rs]):8.3f} {np.mean([r['wer_base'] for r in rs]):8.3f} "
-                      f"{np.mean([r['wer_ps'] for r in rs]):7.3f} "
-                      f"{sum(r['wer'] >= 0.5 for r in rs):>3}/{len(rs):<2} {max(r['wer'] for r in rs):6.2f} "
-                      f"{np.mean([r['r'] for r in rs]):6.3f} {sum(r['wer_base'] >= 0.5 for r in rs):>6}/{len(rs):<2} "
+                mean = lambda key: np.mean([r[key] for r in rs])  # noqa: E731
+                lost = lambda key: f"{sum(r[key] >= 0.5 for r in rs)}/{len(rs)}"  # noqa: E731
+                print(f"{method:<14} {mean('wer'):8.3f} {mean('wer_base'):8.3f} {mean('wer_ps'):7.3f} "
+                      f"{lost('wer'):>6} {max(r['wer'] for r in rs):6.2f} {mean('r'):6.3f} {lost('wer_base'):>9} "
                       f"{max(r['wer_base'] for r in rs):10.2f}")
         default = [r for r in rows if r["voice"] == voice and r["method"] == "default"]
         if not default:
@@ -131,9 +132,8 @@ def print_tables(rows: list[dict]) -> None:
         for family in families:
             fs = [r for r in default if r["family"] == family]
             if fs:
-                print(f"  {family:<14} {np.mean([r['wer'] for r in fs]):.3f} / {np.mean([r['wer_base'] for r in fs]):.3f} / "
-                      f"{np.mean([r['r'] for r in fs]):.3f} / "
-                      f"{np.mean([r['lowered'] for r in fs]):.1f} / "
+                means = " / ".join(f"{np.mean([r[key] for r in fs]):.3f}" for key in ("wer", "wer_base", "r"))
+                print(f"  {family:<14} {means} / {np.mean([r['lowered'] for r in fs]):.1f} / "
                       + ", ".join(sorted(set(r["drawing"] for r in fs))))
         print("worst samples of the default:")
         for r in sorted(default, key=lambda r: (-r["wer"], r["r"]))[:5]:
@@ -146,7 +146,8 @@ def print_tables(rows: list[dict]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help=f"only {len(QUICK)} pictures and the Piper voice")
-    parser.add_argument("--sentences", type=int, default=1, help="sentences per zoo picture (default 1; the held-out set has one each)")
+    parser.add_argument("--sentences", type=int, default=1,
+                        help="sentences per zoo picture (default 1; the held-out set has one each)")
     parser.add_argument("--held_out", action="store_true",
                         help="the held-out pictures and sentences (benchmarks/imprint_heldout.py) instead of the zoo")
     parser.add_argument("--voices", nargs="+", default=list(VOICES[:3]), choices=VOICES,

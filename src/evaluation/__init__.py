@@ -5,8 +5,9 @@
     metrics["wer"], metrics["r"]
 
 Keys (present only when their inputs are given): `transcript`, `wer` (Whisper tiny.en), `transcript_pocketsphinx`,
-`wer_pocketsphinx`, `transcript_whisper_base`, `wer_whisper_base` (with `whisper_base=True`; the `base` extra), `r` (round-trip correlation with the picture), `ssim`, `clip_score` (needs `image_prompt` and a
-local CLIP model; None otherwise), and always `duration_s` (of the audio before pad/trim).
+`wer_pocketsphinx`, `transcript_whisper_base`, `wer_whisper_base` (with `whisper_base=True`; the `base` extra), `r`
+(round-trip correlation with the picture), `ssim`, `clip_score` (needs `image_prompt` and a local CLIP model; None
+otherwise), and always `duration_s` (of the audio before pad/trim).
 """
 from __future__ import annotations
 

@@ -245,7 +245,7 @@ def imprint_until_heard(speech: np.ndarray, picture: np.ndarray, recipe: Recipe,
         return {**render(*ladder[0]), "attempts": [], "heard_ok": None, "heard": None, "speech_alone": None}
     attempts, best, alone, upcoming = [], None, None, None
     # once the first step is not heard, the next step is vocoded in a second thread while the recogniser listens
-    # (Whisper's decoder and numpy's FFTs leave the GIL: 1.05 -> 0.74 s a step on two cores); the wavs are the same
+    # (measured on two cores: vocode + listen 1.05 s a step in turn, 0.74 s side by side); the wavs are the same
     background = ThreadPoolExecutor(max_workers=1)
     try:
         for i, (lowered, louder) in enumerate(ladder):
