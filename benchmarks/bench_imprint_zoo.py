@@ -36,16 +36,16 @@ METHODS = ("default", "open loop", "quiet picture", "speech alone")
 VOICES = ("piper", "kokoro", "espeak", "kokoro_male")
 
 
-def picture_set(held_out: bool) -> tuple[dict, list[str], list[tuple[str, int]]]:
+def picture_set(held_out: bool, sentences_per_picture: int = 1) -> tuple[dict, list[str], list[tuple[str, int]]]:
     """(name -> (family, picture), sentences, (name, sentence index) pairs): the zoo the method was tuned on, or the
-    held-out set it never saw (benchmarks/imprint_heldout.py)."""
+    held-out set it never saw (benchmarks/imprint_heldout.py; one sentence per picture)."""
     if held_out:
         from imprint_heldout import SENTENCES, held_out_pairs, held_out_pictures
 
         return held_out_pictures(), SENTENCES, held_out_pairs()
     from imprint_zoo import SENTENCES, pairs, zoo
 
-    return zoo(), SENTENCES, pairs(1)
+    return zoo(), SENTENCES, pairs(sentences_per_picture)
 
 
 def recorded_voice_wav(voice: str, words: str, folder: Path) -> str | None:
@@ -76,14 +76,13 @@ def make_logmel(method: str, speech, picture):
 
 
 def run_one(job) -> dict:
-    method, voice, name, k, folder, held_out = job
+    method, voice, name, family, k, words, folder = job
     from src.audio.converter import save_wav
     from src.evaluation import score
     from src.picture import load_picture
     from src.settings import ImprintSettings
 
-    pictures, sentences, _ = picture_set(held_out)
-    words, picture_path = sentences[k], Path(folder) / f"{name}.png"
+    picture_path = Path(folder) / f"{name}.png"
     audio_path = recorded_voice_wav(voice, words, Path(folder))
     out = Path(folder) / f"{method.replace(' ', '_')}_{voice}_{name}_{k}"
     if method == "default":
@@ -105,7 +104,7 @@ def run_one(job) -> dict:
         wav_path, lowered = save_wav(out.with_suffix(".wav"), vocode(logmel, GriffinLim(seed=0))), 0.0
         drawing = "-"
     metrics = score(wav_path, text=words, image=load_picture(picture_path), whisper_base=True)
-    return {"method": method, "voice": voice, "name": name, "family": pictures[name][0], "k": k,
+    return {"method": method, "voice": voice, "name": name, "family": family, "k": k,
             "wer": metrics["wer"], "wer_ps": metrics["wer_pocketsphinx"], "wer_base": metrics["wer_whisper_base"],
             "r": metrics["r"], "heard_base": metrics["transcript_whisper_base"],
             "heard": metrics["transcript"], "lowered": lowered, "drawing": drawing}
@@ -165,16 +164,12 @@ def main() -> int:
 
     voices = ["piper"] if args.quick else args.voices
     started = time.perf_counter()
-    pictures, _, pairs = picture_set(args.held_out)
-    if not args.held_out and args.sentences != 1:
-        from imprint_zoo import pairs as zoo_pairs
-
-        pairs = zoo_pairs(args.sentences)
+    pictures, sentences, pairs = picture_set(args.held_out, args.sentences)
     with tempfile.TemporaryDirectory() as folder:
         for name, (_, picture) in pictures.items():  # the pictures as files, read back like any user's picture
             Image.fromarray(np.round(load_picture(picture) * 255).astype(np.uint8)).save(Path(folder) / f"{name}.png")
-        jobs = [(m, v, n, k, folder, args.held_out) for m in args.methods for v in voices for n, k in pairs
-                if not args.quick or n in QUICK]
+        jobs = [(m, v, n, pictures[n][0], k, sentences[k], folder) for m in args.methods for v in voices
+                for n, k in pairs if not args.quick or n in QUICK]
         with get_context("spawn").Pool(args.workers) as pool:
             rows = pool.map(run_one, jobs, chunksize=1)
     print(f"{len(rows)} samples in {time.perf_counter() - started:.0f} s")

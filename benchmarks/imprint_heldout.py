@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from imprint_zoo import H, W, _draw, _font
+from imprint_zoo import H, W, _darken, _draw, _font
 
 SENTENCES = [
     "The small pup gnawed a hole in the sock.",
@@ -95,8 +95,6 @@ def _texture(sigma: tuple, seed: int) -> np.ndarray:
 def held_out_pictures() -> dict[str, tuple[str, object]]:
     """name -> (family, picture), in the zoo's nine families; none was seen while tuning."""
     from skimage import data
-
-    from imprint_zoo import _darken
 
     return {
         "clock": ("photo", data.clock()), "motorcycle": ("photo", data.stereo_motorcycle()[0]),

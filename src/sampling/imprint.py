@@ -244,7 +244,7 @@ def imprint_until_heard(speech: np.ndarray, picture: np.ndarray, recipe: Recipe,
     if transcribe is None or not words:
         return {**render(*ladder[0]), "attempts": [], "heard_ok": None, "heard": None, "speech_alone": None}
     attempts, best, alone, upcoming = [], None, None, None
-    # once the first step is not heard, the next step is vocoded in a second thread while the recogniser listens
+    # once the first step is not heard, each next step is vocoded in a second thread while the recogniser listens
     # (measured on two cores: vocode + listen 1.05 s a step in turn, 0.74 s side by side); the wavs are the same
     background = ThreadPoolExecutor(max_workers=1)
     try:
@@ -259,8 +259,9 @@ def imprint_until_heard(speech: np.ndarray, picture: np.ndarray, recipe: Recipe,
                 best = (wer, {**result, "heard": heard})
             if wer <= HEARD_WER:
                 break
+            if upcoming is None and following:  # step 0 not heard: step 1 is vocoded beside the speech-alone check
+                upcoming = background.submit(render, *following)
             if alone is None and hear_speech_alone is not None:
-                upcoming = upcoming or (background.submit(render, *following) if following else None)
                 heard_alone = hear_speech_alone()
                 alone = {"heard": heard_alone, "wer": round(word_error_rate(words, heard_alone), 3)}
             if alone is not None and best[0] <= alone["wer"]:
