@@ -70,7 +70,7 @@ def add_imprint_args(parser: argparse.ArgumentParser) -> None:
                         "it costs the picture least; TTS longer than 10.24 s is sped up to fit (refused, with its "
                         "measured length, when even length_scale 0.6 does not fit)")
     g.add_argument("--strength", type=float, default=IMPRINT.strength,
-                   help="0..1: how much speech wins over the picture (default 0.5: speech drawn 2 nats above "
+                   help="0..1: how much speech wins over the picture (default 0.5: speech drawn 1.5 nats above "
                         "the picture, the picture 3 nats lower around it); higher = clearer speech, fainter picture. "
                         "The built-in check lowers the picture further by itself when the words are not heard")
     g.add_argument("--demo", action="store_true",

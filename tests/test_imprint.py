@@ -239,9 +239,10 @@ def test_thin_dark_lines_are_widened_and_the_choice_is_measured():
 
 
 def test_a_loud_sample_is_compressed_towards_the_floor_not_shifted_under_it():
-    """White picture, a ramp from black, loud harmonics: the wav would peak near 7. Scaling it down shifts every cell
-    ~2 nats down and the ramp's dark end under the 16-bit floor; fit_to_wav compresses towards the floor instead, so
-    the wav fits about as it is (no shift), the darkest cells stay put, and the written wav keeps more of the ramp."""
+    """White picture, a ramp from black, loud harmonics (--strength 1): the wav would peak near 7. Scaling it down
+    shifts every cell ~2 nats down and the ramp's dark end under the 16-bit floor; fit_to_wav compresses towards the
+    floor instead, so the wav fits about as it is (no shift), the darkest cells stay put, and the written wav keeps
+    more of the ramp."""
     from src.audio import converter
     from src.audio.griffinlim import GriffinLim
     from src.evaluation.metrics import roundtrip_r
@@ -251,7 +252,7 @@ def test_a_loud_sample_is_compressed_towards_the_floor_not_shifted_under_it():
     picture[:, 600:1000] = np.linspace(0.0, 1.0, 400, dtype=np.float32)
     speech = np.full((256, 1024), converter.LOG_FLOOR, dtype=np.float32)
     speech[10:40:3, 200:500] = 2.0
-    logmel = combine(speech, picture, recipe_for(0.5))
+    logmel = combine(speech, picture, recipe_for(1.0))
     quick = GriffinLim(n_iter=QUICK_ITERS)
     peak = float(np.abs(quick(logmel)).max())
     assert peak > 3.0
@@ -297,3 +298,23 @@ def test_a_flat_picture_keeps_its_shade(tmp_path):
                          str(tmp_path / "out"), "--name", name, "--no_eval"]) == 0
         shades[name] = float(np.median(np.asarray(Image.open(tmp_path / "out" / f"{name}_spec.png").convert("L"))))
     assert shades["white"] > 120 and shades["black"] < 20, shades
+
+
+def test_the_treble_boost_rises_from_one_kilohertz_and_leaves_silence_silent():
+    """boost_treble in closed form: bands centred below 1 kHz unchanged, the top band raised by Recipe.treble, the
+    bands between raised in proportion to their mel distance, silent cells left at the floor; treble 0 is a no-op."""
+    from src.audio import converter
+    from src.sampling.imprint import boost_treble, recipe_for
+
+    recipe = recipe_for(0.5)
+    speech = np.full((256, 8), -1.0, dtype=np.float32)
+    speech[:, 4:] = converter.LOG_FLOOR
+    raised = boost_treble(speech, recipe) - speech
+    centres = converter.mel_to_hz(np.linspace(converter.hz_to_mel(0.0), converter.hz_to_mel(8000.0), 258))[1:-1]
+    below = centres < 1000.0
+    assert np.all(raised[below] == 0.0) and np.all(raised[:, 4:] == 0.0)
+    assert raised[-1, 0] == pytest.approx(recipe.treble) and recipe.treble > 0
+    steps = np.diff(raised[~below, 0])  # bands are evenly spaced in mel: an even ramp
+    assert np.allclose(steps, steps[0], atol=1e-5) and steps[0] > 0
+    flat = dataclasses.replace(recipe, treble=0.0)
+    assert np.array_equal(boost_treble(speech, flat), speech)
