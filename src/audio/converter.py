@@ -129,6 +129,11 @@ def mel_to_hz(mel):
     return np.where(mel >= 15.0, 1000.0 * np.exp((np.log(6.4) / 27.0) * (mel - 15.0)), mel * (200.0 / 3))
 
 
+def mel_band_edges_hz() -> np.ndarray:
+    """The N_MELS + 2 edges of the mel triangles in Hz, evenly spaced in mel; band i peaks at edge i + 1."""
+    return mel_to_hz(np.linspace(hz_to_mel(FMIN), hz_to_mel(FMAX), N_MELS + 2))
+
+
 @functools.lru_cache(maxsize=None)
 def mel_basis() -> np.ndarray:
     """The Slaney-normalised triangular mel filterbank librosa builds by default, shape (256, 1025).
@@ -137,7 +142,7 @@ def mel_basis() -> np.ndarray:
     costs over a second, which a decode or a benchmark process would pay for a 1 MB matrix.
     """
     bin_hz = np.linspace(0.0, SAMPLE_RATE / 2, N_FFT // 2 + 1)
-    edges = mel_to_hz(np.linspace(hz_to_mel(FMIN), hz_to_mel(FMAX), N_MELS + 2))
+    edges = mel_band_edges_hz()
     widths = np.diff(edges)
     rising = (bin_hz[None, :] - edges[:-2, None]) / widths[:-1, None]
     falling = (edges[2:, None] - bin_hz[None, :]) / widths[1:, None]

@@ -84,9 +84,8 @@ def boost_treble(speech: np.ndarray, recipe: Recipe) -> np.ndarray:
     Whisper base 0.164 -> 0.155, r 0.853 (README)."""
     if not recipe.treble:
         return speech
-    edges = converter.mel_to_hz(np.linspace(converter.hz_to_mel(converter.FMIN), converter.hz_to_mel(converter.FMAX),
-                                            converter.N_MELS + 2))
-    first = int(np.searchsorted(edges[1:-1], recipe.treble_from_hz))  # the first band centred at or above it
+    centres = converter.mel_band_edges_hz()[1:-1]
+    first = int(np.searchsorted(centres, recipe.treble_from_hz))  # the first band centred at or above it
     ramp = np.clip((np.arange(converter.N_MELS) - first) / (converter.N_MELS - 1 - first), 0.0, 1.0)
     silent = speech <= converter.LOG_FLOOR + 1e-3
     return np.where(silent, speech, speech + (recipe.treble * ramp)[:, None]).astype(np.float32)
