@@ -91,7 +91,7 @@ class ImprintSettings(SampleSettings):
     image: str | None = None
     audio_path: str | None = None
     length_scale: float = 1.0
-    strength: float = 0.5  # margin 1.5 and duck 3 nats (sampling/imprint.py recipe_for)
+    strength: float = 0.5  # a speech margin of 1.5 nats (sampling/imprint.py recipe_for)
     demo: bool = False
 
     method = "imprint"

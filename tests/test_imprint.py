@@ -135,20 +135,26 @@ def test_image_prompt_without_stable_diffusion_weights_is_a_clear_error(tmp_path
 
 
 def test_defaults_reach_the_targets_on_two_pictures(tmp_path):
-    """Measured from the written wav (Whisper tiny.en WER, round-trip r), default strength and vocoder."""
+    """Measured from the written wav (Whisper tiny.en WER, round-trip r), default strength and vocoder: the issue's
+    targets (mean WER <= 0.15, r >= 0.85), and each sample heard by the loop's own rule (WER <= HEARD_WER)."""
     from skimage import data
+
+    from src.sampling.imprint import HEARD_WER
 
     cases = {"chelsea": data.chelsea(), "camera": data.camera()}
     sentences = ["The quick brown fox jumps over the lazy dog.",
                  "My brother bought a new bicycle for his long ride to work."]
+    wers = []
     for (name, image), sentence in zip(cases.items(), sentences):
         path = tmp_path / f"{name}.png"
         Image.fromarray(image).save(path)
         assert cli.main(["--image", str(path), "--audio_prompt", sentence, "--out_dir", str(tmp_path / "out"),
                          "--name", name]) == 0
         metrics = json.loads((tmp_path / "out" / f"{name}.json").read_text())["metrics"]
-        assert metrics["wer"] <= 0.15, (name, metrics["transcript"])
+        assert metrics["wer"] <= HEARD_WER, (name, metrics["transcript"])
         assert metrics["r"] >= 0.85, (name, metrics["r"])
+        wers.append(metrics["wer"])
+    assert np.mean(wers) <= 0.15, wers
 
 
 def test_picture_is_blurred_only_under_speech():
