@@ -216,8 +216,8 @@ def vocode(logmel: np.ndarray, vocoder) -> np.ndarray:
 # raised). Chosen from a grid of 23 steps (levels 0..-4 x margin +0..+2, stronger ducks) run on every sample of the
 # picture zoo, first and second sentences, Piper and Kokoro: a -3 step keeps r on pictures that -2 does not quite free
 # and that -4 flattens (held-out sentences, Piper: r 0.845 -> 0.861 against ending on -4 +1, -4 +2; Kokoro's
-# 0.842 -> 0.844 is within the noise, README); the louder last step rescues words masked rather than invented
-# ("a British" for "a rare dish" over a silhouette)
+# 0.842 -> 0.844 is within the noise, README); the louder last step is for words masked rather than invented (the
+# skyline's words with Piper, heard only there). Without the duck, ending on -4 +3 or -3 +2 measured worse (README)
 LADDER = ((0.0, 0.0), (-1.0, 0.0), (-2.0, 0.0), (-3.0, 0.0), (-4.0, 2.0))
 HEARD_WER = 0.25  # the words count as heard up to this WER (a missed short word, not a hallucination)
 
