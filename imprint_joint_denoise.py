@@ -71,7 +71,8 @@ def add_imprint_args(parser: argparse.ArgumentParser) -> None:
                         "measured length, when even length_scale 0.6 does not fit)")
     g.add_argument("--strength", type=float, default=IMPRINT.strength,
                    help="0..1: how much speech wins over the picture (default 0.5: speech drawn 1.5 nats above "
-                        "the picture's local brightness, 0.5 + 2 x strength); higher = clearer speech, fainter picture. "
+                        "the picture's local brightness, 0.5 + 2 x strength); higher = clearer speech, fainter "
+                        "picture. "
                         "The built-in check lowers the picture further by itself when the words are not heard")
     g.add_argument("--demo", action="store_true",
                    help="use scikit-image's cat photo and a sentence when --image / --audio_prompt are not given")

@@ -67,8 +67,9 @@ class Recipe:
 
 def recipe_for(strength: float) -> Recipe:
     """--strength 0..1 -> Recipe: margin 0.5 + 2 x strength nats (1.5 at the default 0.5, src/settings.py). Each nat
-    of margin costs r at every pixel the speech is drawn on; the closed loop adds two where a picture needs it. With the treble boost (boost_treble) the margin went from 2 to 1.5 (picture zoo and held-out
-    set, 115 samples: margin 1 heard as well by tiny.en but worse by Whisper base, 0.186 against 0.155; README)."""
+    of margin costs r at every pixel the speech is drawn on; the closed loop adds two where a picture needs it. With
+    the treble boost (boost_treble) the margin went from 2 to 1.5 (picture zoo and held-out set, 115 samples: margin
+    1 heard as well by tiny.en but worse by Whisper base, 0.186 against 0.155; README)."""
     strength = float(np.clip(strength, 0.0, 1.0))
     return Recipe(margin=0.5 + 2.0 * strength)
 
@@ -216,8 +217,9 @@ def vocode(logmel: np.ndarray, vocoder) -> np.ndarray:
 # raised). Chosen from a grid of 23 steps (levels 0..-4 x margin +0..+2, stronger ducks) run on every sample of the
 # picture zoo, first and second sentences, Piper and Kokoro: a -3 step keeps r on pictures that -2 does not quite free
 # and that -4 flattens (held-out sentences, Piper: r 0.845 -> 0.861 against ending on -4 +1, -4 +2; Kokoro's
-# 0.842 -> 0.844 is within the noise, README); the louder last step is for words masked rather than invented (the
-# skyline's words with Piper, heard only there). Without the duck, ending on -4 +3 or -3 +2 measured worse (README)
+# 0.842 -> 0.844 is within the noise, README); with the duck, the louder last step rescued words masked rather than
+# invented ("a British" for "a rare dish" over a silhouette); without it, that sample is not heard at any step, and
+# ending on -4 +3 (which hears it) or -3 +2 measured worse over the zoo and the held-out set (README)
 LADDER = ((0.0, 0.0), (-1.0, 0.0), (-2.0, 0.0), (-3.0, 0.0), (-4.0, 2.0))
 HEARD_WER = 0.25  # the words count as heard up to this WER (a missed short word, not a hallucination)
 
