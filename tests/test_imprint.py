@@ -203,21 +203,54 @@ def test_the_ladder_runs_on_while_the_speech_alone_is_heard_better():
     is heard, every step of LADDER is tried and the warning blames the picture (--strength); when the speech alone is
     misheard just as badly, the first step is kept and the warning blames the words."""
     from src.audio.griffinlim import GriffinLim
+    from src.evaluation.asr import Transcript
     from src.methods.imprint import warn_not_heard
     from src.sampling.imprint import LADDER, imprint_until_heard, recipe_for
 
-    speech = np.full((256, 1024), -11.5, dtype=np.float32)
-    speech[10:60:4, 100:300] = 1.0
-    picture = np.random.default_rng(0).random((256, 1024)).astype(np.float32)
+    speech, picture = ladder_inputs()
     words = "the words that were said"
     for alone, steps, advice in ((words, len(LADDER), "--strength"), ("other words", 1, "other words")):
         heard = []
         made = imprint_until_heard(speech, picture, recipe_for(0.5), GriffinLim(n_iter=2), words,
-                                   transcribe=lambda wav: heard.append(len(wav)) or "other words",
-                                   hear_speech_alone=lambda: alone)
+                                   transcribe=lambda wav: heard.append(len(wav)) or Transcript("other words", -0.1),
+                                   hear_speech_alone=lambda: Transcript(alone, -0.1))
         assert len(made["attempts"]) == len(heard) == steps and made["heard_ok"] is False
         assert made["speech_alone"]["heard"] == alone
         assert advice in warn_not_heard(made, recorded=False)
+
+
+def test_the_ladder_stops_only_where_the_words_are_heard_surely():
+    """Words heard right but unsurely (mean token log-probability under SURE_LOGPROB) do not stop the ladder; the
+    first step heard right and surely does, and its wav is the one kept. Heard right but never surely (while the
+    speech alone is heard surely), every step is tried and the earliest right one is kept, with no warning."""
+    from src.audio.converter import as_written
+    from src.audio.griffinlim import GriffinLim
+    from src.evaluation.asr import Transcript
+    from src.sampling.imprint import LADDER, SURE_LOGPROB, imprint_until_heard, recipe_for
+
+    speech, picture = ladder_inputs()
+    words = "the words that were said"
+    unsure, sure = SURE_LOGPROB - 0.05, SURE_LOGPROB + 0.05
+    for confidences, kept in (([unsure, unsure, sure, sure, sure], 2), ([unsure] * len(LADDER), 0)):
+        wavs = []
+
+        def listen(wav):
+            wavs.append(wav)
+            return Transcript(words, confidences[len(wavs) - 1])
+
+        made = imprint_until_heard(speech, picture, recipe_for(0.5), GriffinLim(n_iter=2), words, transcribe=listen,
+                                   hear_speech_alone=lambda: Transcript(words, sure))
+        assert len(made["attempts"]) == len(wavs) == (kept + 1 if kept else len(LADDER))
+        assert [a["logprob"] for a in made["attempts"]] == [round(c, 3) for c in confidences[:len(wavs)]]
+        assert made["heard_ok"] is True and made["recipe"].top == LADDER[kept][0]
+        assert np.array_equal(as_written(made["wav"]), wavs[kept])
+
+
+def ladder_inputs():
+    """A striped speech log-mel and a random picture, for the loop's stopping rules."""
+    speech = np.full((256, 1024), -11.5, dtype=np.float32)
+    speech[10:60:4, 100:300] = 1.0
+    return speech, np.random.default_rng(0).random((256, 1024)).astype(np.float32)
 
 
 def test_thin_dark_lines_are_widened_and_the_choice_is_measured():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -83,16 +84,27 @@ def load_whisper_base():
     return WhisperModel(str(whisper_base_folder()), device="cpu", compute_type="int8")
 
 
-def decode(model, wav16k: np.ndarray, max_new_tokens: int | None = None) -> str:
+@dataclass(frozen=True)
+class Transcript:
+    """What a recogniser heard, and how sure it was: the lowest mean token log-probability of its segments (0.0
+    when nothing was heard; Whisper itself treats a segment under -1.0 as a failed decode)."""
+
+    text: str
+    avg_logprob: float
+
+
+def decode(model, wav16k: np.ndarray, max_new_tokens: int | None = None) -> Transcript:
     """METRICS.md's deterministic decoding with any faster-whisper model (see transcribe_whisper)."""
     segments, _ = model.transcribe(np.asarray(wav16k, dtype=np.float32), language="en", beam_size=5,
                                    temperature=0.0, condition_on_previous_text=False, max_new_tokens=max_new_tokens)
-    return " ".join(seg.text.strip() for seg in segments).strip()
+    segments = list(segments)
+    return Transcript(" ".join(seg.text.strip() for seg in segments).strip(),
+                      min((seg.avg_logprob for seg in segments), default=0.0))
 
 
 def transcribe_whisper_base(wav16k: np.ndarray) -> str:
     """Whisper base's transcript (multilingual model, told the language is English), decoded as transcribe_whisper."""
-    return decode(load_whisper_base(), wav16k)
+    return decode(load_whisper_base(), wav16k).text
 
 
 def transcribe_whisper(wav16k: np.ndarray, max_new_tokens: int | None = None) -> str:
@@ -102,6 +114,11 @@ def transcribe_whisper(wav16k: np.ndarray, max_new_tokens: int | None = None) ->
     random when a decode looks bad (the same wav scored WER 0.22 and 1.22 on two calls); no conditioning on the
     previous window's text, so one hallucination cannot feed the next. `max_new_tokens` (see listening_budget) cuts
     a runaway decode short; scores are taken without it."""
+    return listen_whisper(wav16k, max_new_tokens).text
+
+
+def listen_whisper(wav16k: np.ndarray, max_new_tokens: int | None = None) -> Transcript:
+    """transcribe_whisper's transcript with Whisper tiny.en's confidence in it (Transcript)."""
     return decode(load_whisper(), wav16k, max_new_tokens)
 
 

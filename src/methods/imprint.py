@@ -24,7 +24,7 @@ def run(settings, name: str, seed: int) -> dict:
     """One imprint sample written as <name>_img.png, _spec.png, _spec_colormap.png, .npy, .wav, .json.
     Every file target is checked before any work, and nothing is written (no folder either) when a step fails."""
     from src.audio.converter import as_written
-    from src.evaluation.asr import listening_budget, transcribe_whisper
+    from src.evaluation.asr import listen_whisper, listening_budget
     from src.methods.finish import finish_sample, make_vocoder
     from src.outputs import check_targets, sample_paths
     from src.sampling import imprint
@@ -40,7 +40,7 @@ def run(settings, name: str, seed: int) -> dict:
     speech, speech_info = load_speech(text, audio_path=settings.audio_path, tts=settings.tts,
                                       length_scale=settings.length_scale)
     listen = None if settings.no_eval or not text else \
-        functools.partial(transcribe_whisper, max_new_tokens=listening_budget(text))
+        functools.partial(listen_whisper, max_new_tokens=listening_budget(text))
     hear_alone = None if listen is None else functools.partial(listen, as_written(speech))
     made = imprint.imprint_until_heard(speech_logmel(speech), picture, imprint.recipe_for(settings.strength),
                                        make_vocoder(settings, seed), text, transcribe=listen, seed=seed,
