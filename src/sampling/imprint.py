@@ -276,7 +276,7 @@ def imprint_until_heard(speech: np.ndarray, picture: np.ndarray, recipe: Recipe,
 
     if transcribe is None or not words:
         return {**render(*ladder[0]), "attempts": [], "heard_ok": None, "heard": None, "speech_alone": None}
-    attempts, best, alone, upcoming = [], None, None, None
+    attempts, best, alone, alone_heard, upcoming = [], None, None, False, None
     # once the first step is not heard, each next step is vocoded in a second thread while the recogniser listens
     # (measured on two cores: vocode + listen 1.05 s a step in turn, 0.74 s side by side); the wavs are the same
     background = ThreadPoolExecutor(max_workers=1)
