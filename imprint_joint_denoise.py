@@ -72,8 +72,8 @@ def add_imprint_args(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--strength", type=float, default=IMPRINT.strength,
                    help="0..1: how much speech wins over the picture (default 0.5: speech drawn 1.5 nats above "
                         "the picture's local brightness, 0.5 + 2 x strength); higher = clearer speech, fainter "
-                        "picture. "
-                        "The built-in check lowers the picture further by itself when the words are not heard")
+                        "picture. The built-in check lowers the picture further by itself when Whisper does not hear "
+                        "the words, or is unsure of them")
     g.add_argument("--demo", action="store_true",
                    help="use scikit-image's cat photo and a sentence when --image / --audio_prompt are not given")
 
