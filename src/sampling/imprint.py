@@ -247,6 +247,11 @@ def is_heard(words: str, heard) -> tuple[float, bool]:
     return wer, wer <= HEARD_WER and heard.avg_logprob >= SURE_LOGPROB
 
 
+def hearing_record(heard, wer: float) -> dict:
+    """What the json keeps of one listen: {"heard", "wer", "logprob"} (for each attempt, and for the speech alone)."""
+    return {"heard": heard.text, "wer": round(wer, 3), "logprob": round(heard.avg_logprob, 3)}
+
+
 def imprint_until_heard(speech: np.ndarray, picture: np.ndarray, recipe: Recipe, vocoder, words: str | None,
                         transcribe=None, ladder=LADDER, seed: int = 0, hear_speech_alone=None) -> dict:
     """Choose the drawing (choose_drawing, at the full level), then place, combine, fit and vocode at the first step
@@ -287,8 +292,7 @@ def imprint_until_heard(speech: np.ndarray, picture: np.ndarray, recipe: Recipe,
             upcoming = background.submit(render, *following) if i >= 1 and following else None
             heard = transcribe(converter.as_written(result["wav"]))
             wer, heard_surely = is_heard(words, heard)
-            attempts.append({"lowered": lowered, "louder": louder, "heard": heard.text, "wer": round(wer, 3),
-                             "logprob": round(heard.avg_logprob, 3)})
+            attempts.append({"lowered": lowered, "louder": louder, **hearing_record(heard, wer)})
             if best is None or wer < best[0] or heard_surely:  # the earliest lowest WER, unless this step is heard
                 best = (wer, {**result, "heard": heard.text})
             if heard_surely:
@@ -298,8 +302,7 @@ def imprint_until_heard(speech: np.ndarray, picture: np.ndarray, recipe: Recipe,
             if alone is None and hear_speech_alone is not None:
                 heard_alone = hear_speech_alone()
                 alone_wer, alone_heard = is_heard(words, heard_alone)
-                alone = {"heard": heard_alone.text, "wer": round(alone_wer, 3),
-                         "logprob": round(heard_alone.avg_logprob, 3)}
+                alone = hearing_record(heard_alone, alone_wer)
             if alone is not None and not alone_heard and best[0] <= alone["wer"]:
                 break
     finally:
