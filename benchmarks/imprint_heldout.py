@@ -111,6 +111,7 @@ def held_out_pictures() -> dict[str, tuple[str, object]]:
     }
 
 
-def held_out_pairs() -> list[tuple[str, int]]:
-    """(picture, sentence index): each held-out picture with one held-out sentence, every sentence used."""
-    return [(name, i % len(SENTENCES)) for i, name in enumerate(held_out_pictures())]
+def held_out_pairs(shift: int = 0) -> list[tuple[str, int]]:
+    """(picture, sentence index): each held-out picture with one held-out sentence, every sentence used. `shift`
+    pairs each picture with a later sentence instead (bench_imprint_ladder.py's second pairing uses 7)."""
+    return [(name, (i + shift) % len(SENTENCES)) for i, name in enumerate(held_out_pictures())]

@@ -246,6 +246,21 @@ def test_the_ladder_stops_only_where_the_words_are_heard_surely():
         assert np.array_equal(as_written(made["wav"]), wavs[kept])
 
 
+def test_the_stopping_rule_on_verdicts():
+    """stops_ladder / kept_step, the rule the loop and bench_imprint_ladder.py's replay share, on (WER, surely)
+    verdicts: a step heard surely stops and is kept; otherwise the ladder goes on unless the speech alone is misheard
+    and some step was heard as well as it (equal WERs such as 2/9 included); the earliest lowest WER is kept."""
+    from src.sampling.imprint import kept_step, stops_ladder
+
+    missed, right_unsure, right_sure = (1.0, False), (0.0, False), (0.0, True)
+    assert not stops_ladder([missed], None) and stops_ladder([missed, right_sure], None)
+    assert kept_step([missed, right_unsure, right_sure]) == 2
+    assert not stops_ladder([missed, right_unsure], (0.0, True))  # the speech alone is heard surely: go on
+    assert stops_ladder([missed, (2 / 9, False)], (2 / 9, False))  # heard as well as the speech alone
+    assert not stops_ladder([missed, (1 / 3, False)], (2 / 9, False))
+    assert kept_step([missed, (1 / 3, False), right_unsure, right_unsure]) == 2
+
+
 def ladder_inputs():
     """A striped speech log-mel and a random picture, for the loop's stopping rules."""
     speech = np.full((256, 1024), -11.5, dtype=np.float32)

@@ -252,20 +252,36 @@ def hearing_record(heard, wer: float) -> dict:
     return {"heard": heard.text, "wer": round(wer, 3), "logprob": round(heard.avg_logprob, 3)}
 
 
+def stops_ladder(verdicts: list[tuple[float, bool]], alone: tuple[float, bool] | None) -> bool:
+    """Whether the ladder stops after the steps heard so far (`verdicts`: is_heard of each; `alone`: of the speech
+    without any picture, None when not asked): at a step heard surely, and, unless the speech alone is heard surely,
+    at the first step heard as well as it. benchmarks/bench_imprint_ladder.py replays this rule on saved steps."""
+    if verdicts[-1][1]:
+        return True
+    return alone is not None and not alone[1] and min(wer for wer, _ in verdicts) <= alone[0]
+
+
+def kept_step(verdicts: list[tuple[float, bool]]) -> int:
+    """The step kept once the ladder stops: the last one when it was heard surely, else the lowest WER (the earliest
+    among equals)."""
+    if verdicts[-1][1]:
+        return len(verdicts) - 1
+    return min(range(len(verdicts)), key=lambda i: (verdicts[i][0], i))
+
+
 def imprint_until_heard(speech: np.ndarray, picture: np.ndarray, recipe: Recipe, vocoder, words: str | None,
                         transcribe=None, ladder=LADDER, seed: int = 0, hear_speech_alone=None) -> dict:
-    """Choose the drawing (choose_drawing, at the full level), then place, combine, fit and vocode at the first step
-    of `ladder` whose wav the recogniser hears as `words` (is_heard: the words, and surely).
+    """Choose the drawing (choose_drawing, at the full level), then place, combine, fit and vocode each step of
+    `ladder` in turn until the recogniser's verdicts stop it (stops_ladder; kept_step says which step is kept).
 
     `transcribe(wav) -> Transcript` (src/evaluation/asr.py: the text and how sure the recogniser is) listens to the
     samples as they will be written (16-bit; None, or no words: one open-loop pass). `hear_speech_alone() ->
-    Transcript` is asked once, when the first step is not heard: unless the speech without any picture is heard, the
-    ladder then also stops at the first step heard as well as it (a sentence the recogniser mishears even alone, or a
-    recording of other words than `words`, is heard no better over a quieter picture; on the picture zoo this stop
+    Transcript` is asked once, at the first step not heard surely: a sentence the recogniser mishears even alone, or
+    a recording of other words than `words`, is heard no better over a quieter picture (on the picture zoo this stop
     keeps the same wavs and saves the steps). Returns {"logmel", "wav", "speech_start_s", "recipe", "fit", "drawing",
     "drawing_r", "attempts": [{"lowered", "louder", "heard", "wer", "logprob"}], "heard_ok", "heard", "speech_alone":
-    {"heard", "wer", "logprob"} or None}; when no step is heard, the attempt with the lowest WER (the earliest among
-    equals) is kept, and "heard" is what the recogniser heard in the kept wav; "heard_ok" is its WER <= HEARD_WER."""
+    {"heard", "wer", "logprob"} or None}: "heard" is what the recogniser heard in the kept wav, "heard_ok" whether
+    its WER <= HEARD_WER."""
     from concurrent.futures import ThreadPoolExecutor
 
     placed, start_s = place_speech(speech, picture, recipe)  # where the speech costs the full-level picture least
@@ -281,7 +297,7 @@ def imprint_until_heard(speech: np.ndarray, picture: np.ndarray, recipe: Recipe,
 
     if transcribe is None or not words:
         return {**render(*ladder[0]), "attempts": [], "heard_ok": None, "heard": None, "speech_alone": None}
-    attempts, best, alone, alone_heard, upcoming = [], None, None, False, None
+    attempts, results, verdicts, alone, alone_verdict, upcoming = [], [], [], None, None, None
     # once the first step is not heard, each next step is vocoded in a second thread while the recogniser listens
     # (measured on two cores: vocode + listen 1.05 s a step in turn, 0.74 s side by side); the wavs are the same
     background = ThreadPoolExecutor(max_workers=1)
@@ -291,20 +307,18 @@ def imprint_until_heard(speech: np.ndarray, picture: np.ndarray, recipe: Recipe,
             following = ladder[i + 1] if i + 1 < len(ladder) else None
             upcoming = background.submit(render, *following) if i >= 1 and following else None
             heard = transcribe(converter.as_written(result["wav"]))
-            wer, heard_surely = is_heard(words, heard)
-            attempts.append({"lowered": lowered, "louder": louder, **hearing_record(heard, wer)})
-            if best is None or wer < best[0] or heard_surely:  # the earliest lowest WER, unless this step is heard
-                best = (wer, {**result, "heard": heard.text})
-            if heard_surely:
-                break
-            if upcoming is None and following:  # step 0 not heard: step 1 is vocoded beside the speech-alone check
+            verdicts.append(is_heard(words, heard))
+            results.append({**result, "heard": heard.text})
+            attempts.append({"lowered": lowered, "louder": louder, **hearing_record(heard, verdicts[-1][0])})
+            if not verdicts[-1][1] and upcoming is None and following:  # step 1 is vocoded beside the check below
                 upcoming = background.submit(render, *following)
-            if alone is None and hear_speech_alone is not None:
+            if not verdicts[-1][1] and alone is None and hear_speech_alone is not None:
                 heard_alone = hear_speech_alone()
-                alone_wer, alone_heard = is_heard(words, heard_alone)
-                alone = hearing_record(heard_alone, alone_wer)
-            if alone is not None and not alone_heard and best[0] <= alone["wer"]:
+                alone_verdict = is_heard(words, heard_alone)
+                alone = hearing_record(heard_alone, alone_verdict[0])
+            if stops_ladder(verdicts, alone_verdict):
                 break
     finally:
         background.shutdown(wait=False, cancel_futures=True)  # a step vocoded ahead and not needed is dropped
-    return {**best[1], "attempts": attempts, "heard_ok": best[0] <= HEARD_WER, "speech_alone": alone}
+    kept = kept_step(verdicts)
+    return {**results[kept], "attempts": attempts, "heard_ok": verdicts[kept][0] <= HEARD_WER, "speech_alone": alone}
