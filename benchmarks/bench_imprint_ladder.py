@@ -142,13 +142,14 @@ def print_rules(samples: list[dict]) -> None:
         print(f"\n## {rule}\n{'set':<9} {'voice':<12} {'n':>3} {'WER tiny (lost, worst)':>23} "
               f"{'WER base (lost, worst)':>23} {'r':>6} {'step':>5}")
         for (tag, voice), group in sorted(groups.items()):
-            kept = [(s, s["steps"][pick(s)]) for s in group]
+            picks = [pick(s) for s in group]
+            kept = [(s, s["steps"][i]) for s, i in zip(group, picks)]
             cells = []
             for who in RECOGNISERS:
                 wers = [word_error_rate(s["words"], step[who][0]) for s, step in kept]
                 cells.append(f"{np.mean(wers):.3f} ({sum(w >= 0.5 for w in wers)}, {max(wers):.2f})")
             print(f"{tag:<9} {voice:<12} {len(group):>3} {cells[0]:>23} {cells[1]:>23} "
-                  f"{np.mean([step['r'] for _, step in kept]):6.3f} {np.mean([pick(s) for s in group]):5.2f}")
+                  f"{np.mean([step['r'] for _, step in kept]):6.3f} {np.mean(picks):5.2f}")
 
 
 def main() -> int:

@@ -307,12 +307,13 @@ def imprint_until_heard(speech: np.ndarray, picture: np.ndarray, recipe: Recipe,
             following = ladder[i + 1] if i + 1 < len(ladder) else None
             upcoming = background.submit(render, *following) if i >= 1 and following else None
             heard = transcribe(converter.as_written(result["wav"]))
-            verdicts.append(is_heard(words, heard))
+            wer, surely = is_heard(words, heard)
+            verdicts.append((wer, surely))
             results.append({**result, "heard": heard.text})
-            attempts.append({"lowered": lowered, "louder": louder, **hearing_record(heard, verdicts[-1][0])})
-            if not verdicts[-1][1] and upcoming is None and following:  # step 1 is vocoded beside the check below
+            attempts.append({"lowered": lowered, "louder": louder, **hearing_record(heard, wer)})
+            if not surely and upcoming is None and following:  # step 1 is vocoded beside the check below
                 upcoming = background.submit(render, *following)
-            if not verdicts[-1][1] and alone is None and hear_speech_alone is not None:
+            if not surely and alone is None and hear_speech_alone is not None:
                 heard_alone = hear_speech_alone()
                 alone_verdict = is_heard(words, heard_alone)
                 alone = hearing_record(heard_alone, alone_verdict[0])
