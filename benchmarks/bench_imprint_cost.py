@@ -38,7 +38,7 @@ def main() -> int:
     from PIL import Image
 
     from src.picture import load_picture
-    from src.sampling.imprint import LADDER
+    from src.sampling.imprint_loop import LADDER
 
     with tempfile.TemporaryDirectory() as out:
         sample = [sys.executable, "imprint_joint_denoise.py", "--demo", "--out_dir", out, "--overwrite"]

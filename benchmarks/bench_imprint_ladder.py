@@ -7,7 +7,7 @@
 Samples: the picture zoo with its first sentences (Piper, Kokoro female) and the held-out pictures with two pairings of
 the held-out sentences (benchmarks/imprint_heldout.py, shifts 0 and 7; Piper, Kokoro female and male), 172 in all, the
 pictures written as 8-bit PNGs and read back as bench_imprint_zoo.py does. Each runs through the real loop
-(src/sampling/imprint.py: placing, drawing, fitting, Griffin-Lim 32) with a listener that never counts the words as
+(src/sampling/imprint_loop.py: placing, drawing, fitting, Griffin-Lim 32) with a listener that never counts the words as
 heard, so every step of LADDER is written. Each step's 16-bit samples are heard by Whisper tiny.en (with the loop's
 listening budget) and Whisper base (in full, as the benchmarks judge), as METRICS.md says, and scored by round-trip
 r; the speech alone is heard by both. The rules replayed, each through the loop's own stops_ladder and kept_step:
@@ -64,7 +64,8 @@ def record_steps(job) -> dict:
     from src.evaluation.asr import Transcript, decode, listening_budget, load_whisper, load_whisper_base
     from src.evaluation.metrics import roundtrip_r
     from src.picture import load_picture
-    from src.sampling.imprint import imprint_until_heard, recipe_for
+    from src.sampling.imprint import recipe_for
+    from src.sampling.imprint_loop import imprint_until_heard
     from src.settings import ImprintSettings
     from src.speech.canvas import load_speech, speech_logmel
 
@@ -92,7 +93,7 @@ def record_steps(job) -> dict:
 def verdict(words: str, heard: dict, listeners: tuple) -> tuple[float, bool]:
     """is_heard for one step by the `listeners` together: the worse WER, heard surely only if by each."""
     from src.evaluation.asr import Transcript
-    from src.sampling.imprint import is_heard
+    from src.sampling.imprint_loop import is_heard
 
     each = [is_heard(words, Transcript(*heard[who])) for who in listeners]
     return max(wer for wer, _ in each), all(surely for _, surely in each)
@@ -100,7 +101,7 @@ def verdict(words: str, heard: dict, listeners: tuple) -> tuple[float, bool]:
 
 def replay(sample: dict, listeners: tuple) -> int:
     """The step the loop keeps when `listeners` listen (the speech alone asked as the loop asks it)."""
-    from src.sampling.imprint import kept_step, stops_ladder
+    from src.sampling.imprint_loop import kept_step, stops_ladder
 
     verdicts, alone = [], None
     for step in sample["steps"]:
@@ -115,7 +116,7 @@ def replay(sample: dict, listeners: tuple) -> int:
 def oracle(sample: dict) -> int:
     """The first step Whisper base hears (WER <= HEARD_WER), else its lowest WER (the earliest among equals)."""
     from src.evaluation.metrics import word_error_rate
-    from src.sampling.imprint import HEARD_WER
+    from src.sampling.imprint_loop import HEARD_WER
 
     wers = [word_error_rate(sample["words"], step["base"][0]) for step in sample["steps"]]
     heard = [i for i, wer in enumerate(wers) if wer <= HEARD_WER]

@@ -63,12 +63,12 @@ def make_logmel(method: str, speech, picture):
     """The log-mel a baseline method makes (the default goes through the real method instead)."""
     from src.audio.converter import LOG_FLOOR
     from src.audio.griffinlim import GriffinLim
-    from src.sampling import imprint
+    from src.sampling import imprint, imprint_loop
     from src.settings import ImprintSettings
 
     recipe = imprint.recipe_for(ImprintSettings().strength)
     if method == "open loop":  # the method without listening: its first step, whatever the recogniser would hear
-        return imprint.imprint_until_heard(speech, picture, recipe, GriffinLim(seed=0), None)["logmel"]
+        return imprint_loop.imprint_until_heard(speech, picture, recipe, GriffinLim(seed=0), None)["logmel"]
     placed, _ = imprint.place_speech(speech, picture, recipe)
     if method == "quiet picture":
         return np.maximum(placed, -4.0 + 2.0 * np.log(np.maximum(picture[::-1], np.exp(LOG_FLOOR / 2))))

@@ -139,7 +139,7 @@ def test_defaults_reach_the_targets_on_two_pictures(tmp_path):
     targets (mean WER <= 0.15, r >= 0.85), and each sample heard by the loop's own rule (WER <= HEARD_WER)."""
     from skimage import data
 
-    from src.sampling.imprint import HEARD_WER
+    from src.sampling.imprint_loop import HEARD_WER
 
     cases = {"chelsea": data.chelsea(), "camera": data.camera()}
     sentences = ["The quick brown fox jumps over the lazy dog.",
@@ -178,7 +178,7 @@ def test_words_not_heard_is_one_warning_line_and_recorded(tmp_path, picture):
     so the check stops after the first step and says so in one line (the recording, not the picture), kept in the
     json; --no_eval skips the check."""
     from src.audio import converter as C
-    from src.sampling.imprint import HEARD_WER
+    from src.sampling.imprint_loop import HEARD_WER
     from src.speech.tts import synthesize
 
     C.save_wav(tmp_path / "other.wav", synthesize("The kettle whistled loudly in the empty kitchen."))
@@ -205,7 +205,8 @@ def test_the_ladder_runs_on_while_the_speech_alone_is_heard_better():
     from src.audio.griffinlim import GriffinLim
     from src.evaluation.asr import Transcript
     from src.methods.imprint import warn_not_heard
-    from src.sampling.imprint import LADDER, imprint_until_heard, recipe_for
+    from src.sampling.imprint import recipe_for
+    from src.sampling.imprint_loop import LADDER, imprint_until_heard
 
     speech, picture = ladder_inputs()
     words = "the words that were said"
@@ -226,7 +227,8 @@ def test_the_ladder_stops_only_where_the_words_are_heard_surely():
     from src.audio.converter import as_written
     from src.audio.griffinlim import GriffinLim
     from src.evaluation.asr import Transcript
-    from src.sampling.imprint import LADDER, SURE_LOGPROB, imprint_until_heard, recipe_for
+    from src.sampling.imprint import recipe_for
+    from src.sampling.imprint_loop import LADDER, SURE_LOGPROB, imprint_until_heard
 
     speech, picture = ladder_inputs()
     words = "the words that were said"
@@ -250,7 +252,7 @@ def test_the_stopping_rule_on_verdicts():
     """stops_ladder / kept_step, the rule the loop and bench_imprint_ladder.py's replay share, on (WER, surely)
     verdicts: a step heard surely stops and is kept; otherwise the ladder goes on unless the speech alone is misheard
     and some step was heard as well as it (equal WERs such as 2/9 included); the earliest lowest WER is kept."""
-    from src.sampling.imprint import kept_step, stops_ladder
+    from src.sampling.imprint_loop import kept_step, stops_ladder
 
     missed, right_unsure, right_sure = (1.0, False), (0.0, False), (0.0, True)
     assert not stops_ladder([missed], None) and stops_ladder([missed, right_sure], None)

@@ -18,7 +18,7 @@ import imprint_zoo  # noqa: E402
 
 def test_words_are_heard_on_pictures_of_different_families(tmp_path):
     from src.picture import load_picture
-    from src.sampling.imprint import HEARD_WER
+    from src.sampling.imprint_loop import HEARD_WER
 
     pictures = imprint_zoo.zoo()
     # flat, periodic, silhouette. The silhouette speaks the sentence the zoo benchmark pairs it with: since the duck

@@ -1,7 +1,8 @@
 """The weight-free method, top to bottom: picture + offline speech -> one log-mel -> wav -> files.
 
-`run(settings: ImprintSettings, name, seed) -> record`. The combination itself is pure (src/sampling/imprint.py);
-this module only gathers its inputs and hands the sample to `finish_sample`.
+`run(settings: ImprintSettings, name, seed) -> record`. The combination and its closed loop are pure
+(src/sampling/imprint.py, imprint_loop.py); this module only gathers their inputs and hands the sample to
+`finish_sample`.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def run(settings, name: str, seed: int) -> dict:
     from src.evaluation.asr import listen_whisper, listening_budget
     from src.methods.finish import finish_sample, make_vocoder
     from src.outputs import check_targets, sample_paths
-    from src.sampling import imprint
+    from src.sampling import imprint, imprint_loop
     from src.speech.canvas import load_speech, speech_logmel
 
     paths = sample_paths(settings.out_dir, name, video=settings.video is not None)
@@ -42,7 +43,7 @@ def run(settings, name: str, seed: int) -> dict:
     listen = None if settings.no_eval or not text else \
         functools.partial(listen_whisper, max_new_tokens=listening_budget(text))
     hear_alone = None if listen is None else functools.partial(listen, as_written(speech))
-    made = imprint.imprint_until_heard(speech_logmel(speech), picture, imprint.recipe_for(settings.strength),
+    made = imprint_loop.imprint_until_heard(speech_logmel(speech), picture, imprint.recipe_for(settings.strength),
                                        make_vocoder(settings, seed), text, transcribe=listen, seed=seed,
                                        hear_speech_alone=hear_alone)
     record = {
@@ -66,7 +67,7 @@ def run(settings, name: str, seed: int) -> dict:
 def warn_not_heard(made: dict, recorded: bool) -> str:
     """One stderr line (also kept in the json) when the written wav is not heard as the words: no silent failures. It
     names the cause: the speech itself (heard no better without the picture) or the picture over it."""
-    from src.sampling.imprint import HEARD_WER
+    from src.sampling.imprint_loop import HEARD_WER
 
     wer = min(a["wer"] for a in made["attempts"])
     alone = made.get("speech_alone")
