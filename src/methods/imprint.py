@@ -44,8 +44,8 @@ def run(settings, name: str, seed: int) -> dict:
         functools.partial(listen_whisper, max_new_tokens=listening_budget(text))
     hear_alone = None if listen is None else functools.partial(listen, as_written(speech))
     made = imprint_loop.imprint_until_heard(speech_logmel(speech), picture, imprint.recipe_for(settings.strength),
-                                       make_vocoder(settings, seed), text, transcribe=listen, seed=seed,
-                                       hear_speech_alone=hear_alone)
+                                            make_vocoder(settings, seed), text, transcribe=listen, seed=seed,
+                                            hear_speech_alone=hear_alone)
     record = {
         "method": "imprint", "image": image_label, "image_prompt": list(settings.image_prompt) or None,
         "audio_prompt": text, "audio_path": settings.audio_path, "seed": seed,
