@@ -7,10 +7,11 @@
 Samples: the picture zoo with its first sentences (Piper, Kokoro female) and the held-out pictures with two pairings of
 the held-out sentences (benchmarks/imprint_heldout.py, shifts 0 and 7; Piper, Kokoro female and male), 172 in all, the
 pictures written as 8-bit PNGs and read back as bench_imprint_zoo.py does. Each runs through the real loop
-(src/sampling/imprint_loop.py: placing, drawing, fitting, Griffin-Lim 32) with a listener that never counts the words as
-heard, so every step of LADDER is written. Each step's 16-bit samples are heard by Whisper tiny.en (with the loop's
-listening budget) and Whisper base (in full, as the benchmarks judge), as METRICS.md says, and scored by round-trip
-r; the speech alone is heard by both. The rules replayed, each through the loop's own stops_ladder and kept_step:
+(src/sampling/imprint_loop.py, which places, draws and fits with src/sampling/imprint.py and vocodes with Griffin-Lim
+32) with a listener that never counts the words as heard, so every step of LADDER is written. Each step's 16-bit
+samples are heard by Whisper tiny.en (with the loop's listening budget) and Whisper base (in full, as the benchmarks
+judge), as METRICS.md says, and scored by round-trip r; the speech alone is heard by both. The rules replayed, each
+through the loop's own stops_ladder and kept_step:
 
     tiny.en listens  the shipped loop; Whisper base, which it never hears, is the held-out judge
     base listens     the same rule with Whisper base listening instead; tiny.en is then the held-out judge
