@@ -23,7 +23,7 @@ def test_words_are_heard_on_pictures_of_different_families(tmp_path):
     pictures = imprint_zoo.zoo()
     # flat, periodic, silhouette. The silhouette speaks the sentence the zoo benchmark pairs it with: since the duck
     # went, its old sentence ("these days a chicken leg is a rare dish") is heard at WER 0.33 at best on the ladder
-    # ("...is a British"; README), a known borderline sample rather than what this test is about
+    # ("...is a British"; docs/imprint-experiments.md), a known borderline sample rather than what this test is about
     for name, k in (("cartoon_house", 8), ("checkerboard", 4), ("figure", 10)):
         path = tmp_path / f"{name}.png"
         Image.fromarray(np.round(load_picture(pictures[name][1]) * 255).astype(np.uint8)).save(path)

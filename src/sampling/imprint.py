@@ -69,7 +69,7 @@ def recipe_for(strength: float) -> Recipe:
     """--strength 0..1 -> Recipe: margin 0.5 + 2 x strength nats (1.5 at the default 0.5, src/settings.py). Each nat
     of margin costs r at every pixel the speech is drawn on; the closed loop adds two where a picture needs it. With
     the treble boost (boost_treble) the margin went from 2 to 1.5 (picture zoo and held-out set, 115 samples: margin
-    1 heard as well by tiny.en but worse by Whisper base, 0.186 against 0.155; README)."""
+    1 heard as well by tiny.en but worse by Whisper base, 0.186 against 0.155; docs/imprint-experiments.md)."""
     strength = float(np.clip(strength, 0.0, 1.0))
     return Recipe(margin=0.5 + 2.0 * strength)
 

@@ -15,10 +15,11 @@ from src.sampling.imprint import DRAWINGS, Recipe, choose_drawing, combine, fit_
 # the steps tried in turn until the words are heard: (nats the picture's top is lowered, nats the speech margin is
 # raised). Chosen from a grid of 23 steps (levels 0..-4 x margin +0..+2, stronger ducks) run on every sample of the
 # picture zoo, first and second sentences, Piper and Kokoro: a -3 step keeps r on pictures that -2 does not quite free
-# and that -4 flattens (held-out sentences, Piper: r 0.845 -> 0.861 against ending on -4 +1, -4 +2; Kokoro's
-# 0.842 -> 0.844 is within the noise, README); with the duck, the louder last step rescued words masked rather than
-# invented ("a British" for "a rare dish" over a silhouette); without it, that sample is not heard at any step, and
-# ending on -4 +3 (which hears it) or -3 +2 measured worse over the zoo and the held-out set (README)
+# and that -4 flattens (held-out sentences, Piper: r 0.845 -> 0.861 against ending on -4 +1, -4 +2; Kokoro's 0.842 ->
+# 0.844 is within the noise, docs/imprint-experiments.md); with the duck, the louder last step rescued words masked
+# rather than invented ("a British" for "a rare dish" over a silhouette); without it, that sample is not heard at any
+# step, and ending on -4 +3 (which hears it) or -3 +2 measured worse over the zoo and the held-out set
+# (docs/imprint-experiments.md)
 LADDER = ((0.0, 0.0), (-1.0, 0.0), (-2.0, 0.0), (-3.0, 0.0), (-4.0, 2.0))
 HEARD_WER = 0.25  # the words count as heard up to this WER (a missed short word, not a hallucination)
 # ... and when the recogniser is this sure of them (its least sure segment's mean token log-probability): a transcript
