@@ -25,6 +25,19 @@ def test_wer_matches_jiwer_on_normalised_strings():
         word_error_rate("!!!", "words")
 
 
+def test_words_with_digits_are_scored_as_spoken():
+    """A reference with digits is compared in the words the TTS says, on both sides (Whisper writes numbers either
+    way); a reference without digits is scored exactly as METRICS.md says, digits in the transcript included."""
+    assert word_error_rate("I have 3 cats and 2 dogs", "I have three cats and two dogs.") == 0.0
+    assert word_error_rate("I have 3 cats and 2 dogs", "I have 3 cats and 2 dogs.") == 0.0
+    assert word_error_rate("The 2 boys ate 10 apples in 1999", "The two boys ate ten apples in 1999.") == 0.0
+    assert word_error_rate("It costs $5.50 at 10am", "It costs five dollars and fifty cents at 10 a.m.") == 0.0
+    assert word_error_rate("Meet me at 7 on the 4th of July", "me at 7 on the 4th of July") == pytest.approx(1 / 9)
+    assert word_error_rate("I have 3 cats", "I have four cats") == pytest.approx(1 / 4)
+    assert word_error_rate("two cats", "2 cats") == pytest.approx(0.5)
+    assert word_error_rate("I have 3 cats", "") == 1.0
+
+
 def test_pearson_matches_numpy():
     rng = np.random.default_rng(0)
     a, b = rng.random((256, 1024)), rng.random((256, 1024))

@@ -173,6 +173,16 @@ def test_picture_is_blurred_only_under_speech():
     assert np.array_equal(soft[150:, 500:], sharp[150:, 500:])
 
 
+def test_words_with_digits_heard_as_words_are_heard(tmp_path):
+    """Typed digits are spoken as words and Whisper may write them either way: "I have 3 cats and 2 dogs" heard as
+    "I have three cats and two dogs." is heard (it used to warn, WER 0.29), on the demo picture, with no warning."""
+    out = tmp_path / "out"
+    proc = run_cli("--demo", "--audio_prompt", "I have 3 cats and 2 dogs", "--out_dir", out, "--name", "n")
+    assert proc.returncode == 0 and "warning:" not in proc.stderr, proc.stderr
+    record = json.loads((out / "n.json").read_text())
+    assert record["check"]["heard"] is True and record["metrics"]["wer"] == 0.0, record["check"]
+
+
 def test_words_not_heard_is_one_warning_line_and_recorded(tmp_path, picture):
     """Recorded speech that says other words than --audio_prompt: Whisper hears the recording alone as other words too,
     so the check stops after the first step and says so in one line (the recording, not the picture), kept in the

@@ -22,14 +22,29 @@ def normalize_text(text: str) -> str:
     return " ".join(text.split())
 
 
+def spoken_if_digits(reference: str, hypothesis: str) -> tuple[str, str]:
+    """Both texts as the TTS says them (src/speech/text.py) when the reference has digits, else unchanged.
+
+    METRICS.md keeps digits out of its sentences because Whisper writes "2" for "two" as it likes; a user's words
+    may have them ("I have 3 cats and 2 dogs", heard as "I have three cats and two dogs." scored 0.29 and was
+    reported as not heard). Written out on both sides, "3" and "three" are one word; a reference without digits is
+    scored exactly as METRICS.md says."""
+    if not re.search(r"[0-9]", reference):
+        return reference, hypothesis
+    from src.speech.text import normalize_for_tts
+
+    return normalize_for_tts(reference).text, normalize_for_tts(hypothesis).text
+
+
 def word_error_rate(reference: str, hypothesis: str) -> float:
-    """min(1, jiwer WER) of the normalised texts (METRICS.md); an empty hypothesis counts as every word deleted.
+    """min(1, jiwer WER) of the normalised texts (METRICS.md; spoken_if_digits); an empty hypothesis counts as every
+    word deleted.
 
     The cap keeps one hallucination loop (WER 20 on "see you in the morning" x40) from outweighing every other
     sample of a mean."""
     import jiwer
 
-    ref, hyp = normalize_text(reference), normalize_text(hypothesis)
+    ref, hyp = (normalize_text(text) for text in spoken_if_digits(reference or "", hypothesis or ""))
     if not ref:
         raise ValueError("the reference text has no words")
     if not hyp:
