@@ -28,6 +28,8 @@ def load_picture(image) -> np.ndarray:
 
     if isinstance(image, (str, Path)):
         path = Path(image)
+        if path.is_dir():
+            raise PictureError(f"--image takes one picture file, and {path} is a folder")
         if not path.is_file():
             raise PictureError(f"picture not found: {path}")
         try:

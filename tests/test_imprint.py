@@ -101,6 +101,8 @@ def bad_inputs(tmp_path, picture):
     return {
         "missing picture": (["--image", str(tmp_path / "nope.png"), "--audio_prompt", "hi"], "not found"),
         "corrupt picture": (["--image", str(corrupt), "--audio_prompt", "hi"], "not a readable picture"),
+        "picture is a folder": (["--image", str(tmp_path), "--audio_prompt", "hi"], "is a folder"),
+        "audio is a folder": (ok + ["--audio_path", str(tmp_path)], "is a folder"),
         "empty prompt": (["--image", str(picture), "--audio_prompt", "   "], "nothing to speak"),
         "non-text prompt": (["--image", str(picture), "--audio_prompt", "?!...#"], "nothing to speak"),
         "wav that is not audio": (ok + ["--audio_path", str(not_audio)], "not a readable audio file"),

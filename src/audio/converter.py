@@ -49,6 +49,8 @@ def load_wav(path: str | Path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     import soundfile as sf
 
     path = Path(path)
+    if path.is_dir():
+        raise SpectrogramError(f"expected one audio file, and {path} is a folder")
     if not path.is_file():
         raise SpectrogramError(f"audio file not found: {path}")
     try:
