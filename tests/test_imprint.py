@@ -368,6 +368,18 @@ def test_a_flat_picture_keeps_its_shade(tmp_path):
     assert shades["white"] > 120 and shades["black"] < 20, shades
 
 
+def test_r_of_a_flat_picture_is_undefined_in_the_summary_and_null_in_the_json(tmp_path, capsys):
+    """Pearson's r of a one-shade picture is undefined: the summary line says so (it printed "r nan") and the json
+    holds null, while the words are still checked."""
+    Image.fromarray(np.full((256, 1024), 128, dtype=np.uint8)).save(tmp_path / "gray.png")
+    assert cli.main(["--image", str(tmp_path / "gray.png"), "--audio_prompt", SENTENCE, "--out_dir",
+                     str(tmp_path / "out"), "--name", "gray"]) == 0
+    summary = [line for line in capsys.readouterr().out.splitlines() if line.startswith("metrics:")]
+    assert len(summary) == 1 and "r undefined (one shade)" in summary[0] and "nan" not in summary[0], summary
+    metrics = json.loads((tmp_path / "out" / "gray.json").read_text())["metrics"]
+    assert metrics["r"] is None and metrics["wer"] <= 0.25, metrics
+
+
 def test_the_treble_boost_rises_from_one_kilohertz_and_leaves_silence_silent():
     """boost_treble in closed form: bands centred below 1 kHz unchanged, the top band raised by Recipe.treble, the
     bands between raised in proportion to their mel distance, silent cells left at the floor; treble 0 is a no-op."""

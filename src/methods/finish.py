@@ -49,6 +49,7 @@ def print_summary(record: dict) -> None:
     if metrics:
         labels = {"wer": "wer (Whisper, the measure)", "r": "r", "ssim": "ssim",
                   "wer_pocketsphinx": "pocketsphinx wer (a weaker second opinion)"}
-        parts = [f"{label} {metrics[key]:.3f}" for key, label in labels.items() if isinstance(metrics.get(key), float)]
+        parts = [f"{label} {metrics[key]:.3f}" if metrics[key] == metrics[key] else f"{label} undefined (one shade)"
+                 for key, label in labels.items() if isinstance(metrics.get(key), float)]  # NaN: r of a flat picture
         print("metrics: " + ", ".join(parts) + (f"  (heard: \"{metrics['transcript']}\")" if "transcript" in metrics
                                                 else ""))
