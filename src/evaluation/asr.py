@@ -34,7 +34,17 @@ def load_whisper():
 def listening_budget(words: str) -> int:
     """Decoder tokens enough for any transcript of `words` that could score (4 per word + 16): a longer one is a
     hallucination loop ("shhh..." for seconds) whose WER is capped at 1 anyway, so a check may stop it early."""
-    return 4 * len(words.split()) + 16
+    return tokens_for_words(len(words.split()))
+
+
+def recording_budget(seconds: float) -> int:
+    """listening_budget for a recording whose words are not known: at most 5 words a second (conversational English
+    is 2.5-3.5), so no real transcript is cut short and a hallucination loop still stops early."""
+    return tokens_for_words(int(np.ceil(5 * seconds)))
+
+
+def tokens_for_words(count: int) -> int:
+    return 4 * count + 16
 
 
 # model.bin of Systran/faster-whisper-base as the two packages of the `base` extra rebuild it (measured 2026-11-24)

@@ -13,10 +13,12 @@ def make_vocoder(settings, seed: int):
                         griffinlim_iters=settings.griffinlim_iters, seed=seed)
 
 
-def finish_sample(settings, paths: dict, record: dict, logmel, wav, picture=None, transcript: str | None = None) -> dict:
+def finish_sample(settings, paths: dict, record: dict, logmel, wav, picture=None, transcript: str | None = None,
+                  words: str | None = None) -> dict:
     """Write <name>_img.png (if a picture), spec PNGs, .npy, .wav; score the WRITTEN wav; write <name>.json.
 
-    `transcript`: what Whisper already heard in exactly these 16-bit samples (converter.as_written), not heard twice."""
+    `transcript`: what Whisper already heard in exactly these 16-bit samples (converter.as_written), not heard twice.
+    `words`: what the WER is taken against, when not the record's audio_prompt (the words heard in a recording)."""
     from src.outputs import prepare, save_picture_png, write_json, write_spectrogram_files
 
     prepare(paths, overwrite=True)  # targets were checked before any work; only now are folders created
@@ -34,8 +36,8 @@ def finish_sample(settings, paths: dict, record: dict, logmel, wav, picture=None
         prompt = " ".join(record["image_prompt"]) if record.get("image_prompt") else None
         # Whisper is the measure (METRICS.md); pocketsphinx, a weaker second opinion that takes ~3 s, is left to
         # evaluate.py and the benchmarks
-        record["metrics"] = score(paths["wav"], text=record.get("audio_prompt"), image=picture, image_prompt=prompt,
-                                  pocketsphinx=False, transcript=transcript)
+        record["metrics"] = score(paths["wav"], text=words or record.get("audio_prompt"), image=picture,
+                                  image_prompt=prompt, pocketsphinx=False, transcript=transcript)
     write_json(paths["json"], record)
     return record
 
