@@ -36,13 +36,20 @@ METHODS = ("default", "open loop", "quiet picture", "speech alone")
 VOICES = ("piper", "kokoro", "espeak", "kokoro_male", "human")
 
 
-def picture_set(held_out: bool, sentences_per_picture: int = 1) -> tuple[dict, list[str], list[tuple[str, int]]]:
+# the held-out set's second pairing: each picture with the sentence 7 later (as bench_imprint_ladder.py) and the
+# human clip 5 later
+SECOND_PAIRING = {"sentences": 7, "clips": 5}
+
+
+def picture_set(held_out: bool, sentences_per_picture: int = 1,
+                second: bool = False) -> tuple[dict, list[str], list[tuple[str, int]]]:
     """(name -> (family, picture), sentences, (name, sentence index) pairs): the zoo the method was tuned on, or the
-    held-out set it never saw (benchmarks/imprint_heldout.py; one sentence per picture)."""
+    held-out set it never saw (benchmarks/imprint_heldout.py; one sentence per picture, its second pairing if
+    `second`)."""
     if held_out:
         from imprint_heldout import SENTENCES, held_out_pairs, held_out_pictures
 
-        return held_out_pictures(), SENTENCES, held_out_pairs()
+        return held_out_pictures(), SENTENCES, held_out_pairs(SECOND_PAIRING["sentences"] if second else 0)
     from imprint_zoo import SENTENCES, pairs, zoo
 
     return zoo(), SENTENCES, pairs(sentences_per_picture)
@@ -63,14 +70,15 @@ def recorded_voice_wav(voice: str, words: str, folder: Path) -> str | None:
     return str(kokoro_voice_wav(words, folder, voice="jm_kumo" if voice == "kokoro_male" else "jf_gongitsune"))
 
 
-def spoken_pairs(voice: str, sentences: list[str], pairs: list[tuple[str, int]]) -> list[tuple[str, int, str]]:
+def spoken_pairs(voice: str, sentences: list[str], pairs: list[tuple[str, int]],
+                 second: bool = False) -> list[tuple[str, int, str]]:
     """(picture, index, words) a voice says: the set's sentences, or for the human recordings (held-out pictures only)
     each clip's own words."""
     if voice != "human":
         return [(name, k, sentences[k]) for name, k in pairs]
     from imprint_heldout import HUMAN_CLIPS, human_pairs
 
-    return [(name, k, HUMAN_CLIPS[k][3]) for name, k in human_pairs()]
+    return [(name, k, HUMAN_CLIPS[k][3]) for name, k in human_pairs(SECOND_PAIRING["clips"] if second else 0)]
 
 
 def make_logmel(method: str, speech, picture):
@@ -163,6 +171,8 @@ def main() -> int:
                         help="sentences per zoo picture (default 1; the held-out set has one each)")
     parser.add_argument("--held_out", action="store_true",
                         help="the held-out pictures and sentences (benchmarks/imprint_heldout.py) instead of the zoo")
+    parser.add_argument("--second_pairing", action="store_true",
+                        help="with --held_out: each picture with the sentence 7 later and the human clip 5 later")
     parser.add_argument("--voices", nargs="+", default=list(VOICES[:3]), choices=VOICES,
                         help="piper: the project's TTS (--audio_prompt); kokoro, espeak: recorded wavs of other "
                              "engines (--audio_path); kokoro_male: Kokoro's male voice, never used while tuning; "
@@ -171,8 +181,8 @@ def main() -> int:
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--workers", type=int, default=2, help="processes (default 2)")
     args = parser.parse_args()
-    if "human" in args.voices and not args.held_out:
-        parser.error("--voices human needs --held_out (the recordings are paired with the held-out pictures)")
+    if ("human" in args.voices or args.second_pairing) and not args.held_out:
+        parser.error("--voices human and --second_pairing need --held_out (they pair the held-out pictures)")
     from multiprocessing import get_context
 
     from PIL import Image
@@ -181,12 +191,13 @@ def main() -> int:
 
     voices = ["piper"] if args.quick else args.voices
     started = time.perf_counter()
-    pictures, sentences, pairs = picture_set(args.held_out, args.sentences)
+    pictures, sentences, pairs = picture_set(args.held_out, args.sentences, args.second_pairing)
     with tempfile.TemporaryDirectory() as folder:
         for name, (_, picture) in pictures.items():  # the pictures as files, read back like any user's picture
             Image.fromarray(np.round(load_picture(picture) * 255).astype(np.uint8)).save(Path(folder) / f"{name}.png")
         jobs = [(m, v, n, pictures[n][0], k, words, folder) for m in args.methods for v in voices
-                for n, k, words in spoken_pairs(v, sentences, pairs) if not args.quick or n in QUICK]
+                for n, k, words in spoken_pairs(v, sentences, pairs, args.second_pairing)
+                if not args.quick or n in QUICK]
         with get_context("spawn").Pool(args.workers) as pool:
             rows = pool.map(run_one, jobs, chunksize=1)
     print(f"{len(rows)} samples in {time.perf_counter() - started:.0f} s")
