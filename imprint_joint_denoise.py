@@ -75,7 +75,8 @@ def add_imprint_args(parser: argparse.ArgumentParser) -> None:
                         "picture. The built-in check lowers the picture further by itself when Whisper does not hear "
                         "the words, or is unsure of them")
     g.add_argument("--demo", action="store_true",
-                   help="use scikit-image's cat photo and a sentence when --image / --audio_prompt are not given")
+                   help="use scikit-image's cat photo when --image is not given, and a sentence when neither "
+                        "--audio_prompt nor --audio_path is")
 
 
 def add_joint_args(parser: argparse.ArgumentParser) -> None:

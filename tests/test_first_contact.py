@@ -60,6 +60,12 @@ def test_recorded_speech_without_its_words(tmp_path, picture):
         row = next(csv.DictReader(f))
     assert float(row["wer"]) == record["metrics"]["wer"], row  # evaluate.py scores against the same words
 
+    # with --demo (the cat, and a sentence when nothing else is spoken) the recording still says its own words
+    proc = run([sys.executable, GENERATE, "--demo", "--audio_path", str(voice), "--out_dir", str(tmp_path / "d")])
+    assert proc.returncode == 0 and "warning:" not in proc.stderr, proc.stderr
+    record = json.loads((tmp_path / "d" / "000000.json").read_text())
+    assert record["check"]["words_heard_in_recording"] == words and record["metrics"]["wer"] <= 0.25, record["check"]
+
     noise = save_wav(tmp_path / "noise.wav", 0.1 * np.random.default_rng(0).standard_normal(32000).astype(np.float32))
     proc = run([sys.executable, GENERATE, "--image", str(picture), "--audio_path", str(noise), "--out_dir",
                 str(tmp_path / "n")])

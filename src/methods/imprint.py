@@ -34,7 +34,9 @@ def run(settings, name: str, seed: int) -> dict:
     paths = sample_paths(settings.out_dir, name, video=settings.video is not None)
     check_targets(paths, settings.overwrite)
     picture, image_label = resolve_picture(settings, seed)
-    text = settings.audio_prompt if settings.audio_prompt is not None else (DEMO_SENTENCE if settings.demo else None)
+    text = settings.audio_prompt  # --demo's sentence only when nothing else is spoken: a recording says its own words
+    if text is None and settings.demo and settings.audio_path is None:
+        text = DEMO_SENTENCE
     speech, speech_info = load_speech(text, audio_path=settings.audio_path, tts=settings.tts,
                                       length_scale=settings.length_scale)
     words, heard_alone = text, None
