@@ -5,8 +5,8 @@
     python benchmarks/bench_imprint_ladder.py --load steps.json   # replay saved steps only (seconds)
 
 Samples: the picture zoo with its first sentences (Piper, Kokoro female) and the held-out pictures with two pairings of
-the held-out sentences (benchmarks/imprint_heldout.py, shifts 0 and 7; Piper, Kokoro female and male), 172 in all, the
-pictures written as 8-bit PNGs and read back as bench_imprint_zoo.py does. Each runs through the real loop
+the held-out sentences (benchmarks/imprint_heldout.py, shifts 0 and SECOND_PAIRING's 7; Piper, Kokoro female and
+male), 172 in all, the pictures written as 8-bit PNGs and read back as bench_imprint_zoo.py does. Each runs through the real loop
 (src/sampling/imprint_loop.py, which places, draws and fits with src/sampling/imprint.py and vocodes with Griffin-Lim
 32) with a listener that never counts the words as heard, so every step of LADDER is written. Each step's 16-bit
 samples are heard by Whisper tiny.en (with the loop's listening budget) and Whisper base (in full, as the benchmarks
@@ -42,7 +42,7 @@ def sample_jobs(folder: str) -> list[tuple]:
     """(set, voice, picture name, family, words, folder) for every sample, the pictures written into `folder`."""
     from PIL import Image
 
-    from imprint_heldout import SENTENCES as HELD_OUT_SENTENCES, held_out_pairs, held_out_pictures
+    from imprint_heldout import SECOND_PAIRING, SENTENCES as HELD_OUT_SENTENCES, held_out_pairs, held_out_pictures
     from imprint_zoo import SENTENCES as ZOO_SENTENCES, pairs, zoo
     from src.picture import load_picture
 
@@ -50,7 +50,7 @@ def sample_jobs(folder: str) -> list[tuple]:
     for name, (_, picture) in pictures.items():
         Image.fromarray(np.round(load_picture(picture) * 255).astype(np.uint8)).save(Path(folder) / f"{name}.png")
     jobs = [("zoo", v, n, pictures[n][0], ZOO_SENTENCES[k], folder) for n, k in pairs(1) for v in ("piper", "kokoro")]
-    for tag, shift in (("held-out", 0), ("held-out 2", 7)):
+    for tag, shift in (("held-out", 0), ("held-out 2", SECOND_PAIRING["sentences"])):
         jobs += [(tag, v, n, pictures[n][0], HELD_OUT_SENTENCES[k], folder) for n, k in held_out_pairs(shift)
                  for v in ("piper", "kokoro", "kokoro_male")]
     return jobs

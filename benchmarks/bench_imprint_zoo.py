@@ -36,18 +36,13 @@ METHODS = ("default", "open loop", "quiet picture", "speech alone")
 VOICES = ("piper", "kokoro", "espeak", "kokoro_male", "human")
 
 
-# the held-out set's second pairing: each picture with the sentence 7 later (as bench_imprint_ladder.py) and the
-# human clip 5 later
-SECOND_PAIRING = {"sentences": 7, "clips": 5}
-
-
 def picture_set(held_out: bool, sentences_per_picture: int = 1,
                 second: bool = False) -> tuple[dict, list[str], list[tuple[str, int]]]:
     """(name -> (family, picture), sentences, (name, sentence index) pairs): the zoo the method was tuned on, or the
     held-out set it never saw (benchmarks/imprint_heldout.py; one sentence per picture, its second pairing if
     `second`)."""
     if held_out:
-        from imprint_heldout import SENTENCES, held_out_pairs, held_out_pictures
+        from imprint_heldout import SECOND_PAIRING, SENTENCES, held_out_pairs, held_out_pictures
 
         return held_out_pictures(), SENTENCES, held_out_pairs(SECOND_PAIRING["sentences"] if second else 0)
     from imprint_zoo import SENTENCES, pairs, zoo
@@ -76,7 +71,7 @@ def spoken_pairs(voice: str, sentences: list[str], pairs: list[tuple[str, int]],
     each clip's own words."""
     if voice != "human":
         return [(name, k, sentences[k]) for name, k in pairs]
-    from imprint_heldout import HUMAN_CLIPS, human_pairs
+    from imprint_heldout import HUMAN_CLIPS, SECOND_PAIRING, human_pairs
 
     return [(name, k, HUMAN_CLIPS[k][3]) for name, k in human_pairs(SECOND_PAIRING["clips"] if second else 0)]
 

@@ -112,9 +112,13 @@ def held_out_pictures() -> dict[str, tuple[str, object]]:
     }
 
 
+# the second pairing of the benchmarks: each picture with the sentence 7 later and the human clip 5 later
+SECOND_PAIRING = {"sentences": 7, "clips": 5}
+
+
 def held_out_pairs(shift: int = 0) -> list[tuple[str, int]]:
     """(picture, sentence index): each held-out picture with one held-out sentence, every sentence used. `shift`
-    pairs each picture with a later sentence instead (bench_imprint_ladder.py's second pairing uses 7)."""
+    pairs each picture with a later sentence instead (SECOND_PAIRING["sentences"] for the second pairing)."""
     return [(name, (i + shift) % len(SENTENCES)) for i, name in enumerate(held_out_pictures())]
 
 
